@@ -1,0 +1,205 @@
+// Package chlocal runs a private ClickHouse server from the clickhouse-server
+// binary on this machine: for `govlisten up` when no ClickHouse is
+// configured, and for the integration tests. The server listens on loopback
+// only, on a free port, with its data under a directory of the caller's, and
+// dies with the process that started it (Linux parent-death signal), so a
+// killed test run never leaves one behind.
+package chlocal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Server is a running private ClickHouse server.
+type Server struct {
+	cmd     *exec.Cmd
+	dir     string
+	TCPPort int
+	done    chan struct{}
+	waitErr error
+}
+
+// ErrNoBinary means no clickhouse-server binary was found.
+var ErrNoBinary = errors.New("no clickhouse-server binary on PATH, in /usr/sbin or /usr/bin (on Debian or Ubuntu: apt-get install clickhouse-server clickhouse-client)")
+
+// FindBinary returns the path of clickhouse-server: the given one if not
+// empty, else from PATH or the usual places.
+func FindBinary(given string) (string, error) {
+	if given != "" {
+		if _, err := os.Stat(given); err != nil {
+			return "", fmt.Errorf("clickhouse.server: %w", err)
+		}
+		return given, nil
+	}
+	if p, err := exec.LookPath("clickhouse-server"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server", "/usr/bin/clickhouse"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNoBinary
+}
+
+const configXML = `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/error.log</errorlog><size>10M</size><count>2</count><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <tcp_port>%[2]d</tcp_port>
+  <http_port>%[3]d</http_port>
+  <interserver_http_port>%[4]d</interserver_http_port>
+  <path>%[1]s/data/</path>
+  <tmp_path>%[1]s/tmp/</tmp_path>
+  <user_files_path>%[1]s/user_files/</user_files_path>
+  <format_schema_path>%[1]s/format_schemas/</format_schema_path>
+  <users_config>%[1]s/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+</yandex>
+`
+
+const usersXML = `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage><load_balancing>random</load_balancing></default><readonly><readonly>1</readonly></readonly></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`
+
+// Start runs clickhouse-server with a private config under dir (created if
+// needed; an existing data directory is reused) and waits until it accepts
+// connections. Port 0 picks a free one.
+func Start(ctx context.Context, binary, dir string, port int) (*Server, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"data", "tmp", "user_files", "format_schemas"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o750); err != nil {
+			return nil, err
+		}
+	}
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	httpPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	interPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cfgPath := filepath.Join(dir, "config.xml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(configXML, dir, port, httpPort, interPort)), 0o640); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(usersXML), 0o640); err != nil {
+		return nil, err
+	}
+	// A server killed with -9 leaves its pid file; a stale one blocks the
+	// next start.
+	_ = os.Remove(filepath.Join(dir, "data", "status"))
+	args := []string{"--config-file=" + cfgPath}
+	if filepath.Base(binary) == "clickhouse" {
+		args = append([]string{"server"}, args...)
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	out, err := os.OpenFile(filepath.Join(dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("starting %s: %w", binary, err)
+	}
+	s := &Server{cmd: cmd, dir: dir, TCPPort: port, done: make(chan struct{})}
+	go func() {
+		s.waitErr = cmd.Wait()
+		out.Close()
+		close(s.done)
+	}()
+	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
+			return fmt.Errorf("clickhouse-server exited at start (%v); %s/error.log:\n%s", s.waitErr, s.dir, tail(log, 2000))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+	}
+	return fmt.Errorf("clickhouse-server did not accept connections on %s within %s", s.Addr(), limit)
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// Addr is the native protocol address.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.TCPPort) }
+
+// DSN is a govlisten DSN for database db on this server.
+func (s *Server) DSN(db string) string { return "clickhouse://" + s.Addr() + "/" + db }
+
+// Stop ends the server (SIGTERM, then SIGKILL after 20 s) and waits for it.
+func (s *Server) Stop() {
+	if s == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+}
+
+// Restart starts the server again on the same port and data after Stop.
+func (s *Server) Restart(ctx context.Context, binary string) (*Server, error) {
+	return Start(ctx, binary, s.dir, s.TCPPort)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
