@@ -132,7 +132,8 @@ type Consumer struct {
 	// Name of the durable consumer. Default processor.
 	Name string `yaml:"name"`
 	// AckWait is how long a delivered message may stay unacknowledged before
-	// redelivery. Default 2m; must exceed process.batch_timeout plus an insert.
+	// redelivery (and so how soon a killed processor's messages
+	// go to another). Default 1m; must exceed process.batch_timeout plus an insert.
 	AckWait Duration `yaml:"ack_wait"`
 	// MaxDeliver caps deliveries; -1 (the default) never gives up, so a
 	// message held back by a ClickHouse outage is never dropped.
@@ -219,7 +220,7 @@ func Default() Config {
 			Embedded:    Embedded{Listen: "127.0.0.1:4222"},
 			Stream:      Stream{MaxAge: Duration(720 * time.Hour), MaxBytes: 10 << 30, DuplicateWindow: Duration(2 * time.Hour), Replicas: 1},
 			DLQ:         Stream{MaxAge: Duration(2160 * time.Hour), MaxBytes: 1 << 30, DuplicateWindow: Duration(2 * time.Hour), Replicas: 1},
-			Consumer:    Consumer{Name: "processor", AckWait: Duration(2 * time.Minute), MaxDeliver: -1, MaxAckPending: 50000},
+			Consumer:    Consumer{Name: "processor", AckWait: Duration(time.Minute), MaxDeliver: -1, MaxAckPending: 50000},
 			LeaseTTL:    Duration(2 * time.Minute),
 		},
 		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD"},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,7 +41,21 @@ type dlqEntry struct {
 	Reason          string    `json:"reason"`
 	OriginalSubject string    `json:"original_subject"`
 	Time            time.Time `json:"time"`
-	Data            string    `json:"data"`
+	Data            string    `json:"data,omitempty"`
+	// DataBase64 replaces Data when the message is not valid UTF-8, so
+	// the bytes are shown exactly.
+	DataBase64 []byte `json:"data_base64,omitempty"`
+}
+
+func newDLQEntry(m *jetstream.RawStreamMsg) dlqEntry {
+	d := dlqEntry{Seq: m.Sequence, Subject: m.Subject, Reason: m.Header.Get(bus.HeaderReason),
+		OriginalSubject: m.Header.Get(bus.HeaderOriginalSubject), Time: m.Time}
+	if utf8.Valid(m.Data) {
+		d.Data = string(m.Data)
+	} else {
+		d.DataBase64 = m.Data
+	}
+	return d
 }
 
 // eachDLQ calls fn for every message of stream DLQ (matching reason).
@@ -107,8 +122,7 @@ func (c *DLQListCmd) Run(ctx context.Context, g *Globals) error {
 			return errStop
 		}
 		n++
-		return enc.Encode(dlqEntry{Seq: m.Sequence, Subject: m.Subject, Reason: m.Header.Get(bus.HeaderReason),
-			OriginalSubject: m.Header.Get(bus.HeaderOriginalSubject), Time: m.Time, Data: string(m.Data)})
+		return enc.Encode(newDLQEntry(m))
 	})
 	if errors.Is(err, errStop) {
 		return nil

@@ -1,0 +1,38 @@
+# govlisten — the commands a newcomer, ops and CI use.
+GO       ?= go
+BIN      ?= bin/govlisten
+PKGS     := ./...
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: up build test test-short lint bench deps clean
+
+## up: install what is missing, build, and run everything in one process (Ctrl-C stops)
+up: deps build
+	$(BIN) up
+
+## build: build bin/govlisten
+build:
+	$(GO) build -o $(BIN) ./cmd/govlisten
+
+## test: install what is missing, lint, then every test (unit and integration, with the race detector)
+test: deps lint
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+
+## bench: throughput of process against a raw baseline, plus the hot-function benchmarks
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(BIN) bench
+
+## deps: install ClickHouse from the system's packages when it is missing
+deps:
+	@scripts/deps.sh
+
+clean:
+	rm -rf bin govlisten-data

@@ -1,0 +1,49 @@
+package importer
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/govlisten/govlisten/mention"
+)
+
+func TestReadReportsBadLinesAndKeepsGoodOnes(t *testing.T) {
+	good := `{"platform":"twitter","id":"%s","kind":"post","text":"ok","created_at":"2026-11-01T00:00:00Z","collected_at":"2026-11-01T00:00:00Z"}`
+	line := func(id string) string { return strings.Replace(good, "%s", id, 1) }
+	input := strings.Join([]string{
+		line("1"),
+		"",                                    // 2: blank, skipped silently
+		`{"platform":"twitter","kind":"post"`, // 3: truncated
+		line("4"),
+		`{"platform":"twitter","kind":"post","text":"x","created_at":"2026-11-01T00:00:00Z","collected_at":"2026-11-01T00:00:00Z"}`, // 5: no id
+		"garbage \xff",   // 6
+		line("7") + "\r", // 7: CRLF
+		line("8"),        // 8: no final newline
+	}, "\n")
+	var ids []string
+	var bad []string
+	err := Read(context.Background(), "in.jsonl", strings.NewReader(input), Formats["mention"],
+		func(m *mention.Mention) error { ids = append(ids, m.ID); return nil },
+		func(e *LineError) { bad = append(bad, e.Error()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ids, ",") != "1,4,7,8" {
+		t.Fatalf("good lines: %v", ids)
+	}
+	if len(bad) != 3 || !strings.HasPrefix(bad[0], "in.jsonl:3: ") || !strings.HasPrefix(bad[1], "in.jsonl:5: id: missing") || !strings.HasPrefix(bad[2], "in.jsonl:6: ") {
+		t.Fatalf("bad lines: %q", bad)
+	}
+}
+
+func TestReadTooLongLine(t *testing.T) {
+	input := strings.Repeat("x", MaxLine+10) + "\n" + `{"platform":"youtube","id":"a","kind":"comment","text":"ok","created_at":"2026-11-01T00:00:00Z","collected_at":"2026-11-01T00:00:00Z"}` + "\n"
+	var ids, bad []string
+	err := Read(context.Background(), "big", strings.NewReader(input), Formats["mention"],
+		func(m *mention.Mention) error { ids = append(ids, m.ID); return nil },
+		func(e *LineError) { bad = append(bad, e.Error()) })
+	if err != nil || len(ids) != 1 || len(bad) != 1 || !strings.HasPrefix(bad[0], "big:1: line longer") {
+		t.Fatalf("err %v ids %v bad %v", err, ids, bad)
+	}
+}
