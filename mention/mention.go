@@ -13,8 +13,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+
 	"errors"
 	"fmt"
+	gojson "github.com/goccy/go-json"
 	"time"
 	"unicode/utf8"
 )
@@ -161,8 +163,8 @@ func Decode(data []byte) (*Mention, error) {
 		return nil, badUTF8Field(data)
 	}
 	var m Mention
-	if err := json.Unmarshal(data, &m); err != nil {
-		var te *json.UnmarshalTypeError
+	if err := gojson.Unmarshal(data, &m); err != nil {
+		var te *gojson.UnmarshalTypeError
 		var pe *time.ParseError
 		switch {
 		case errors.As(err, &te) && te.Field != "":

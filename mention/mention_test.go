@@ -77,3 +77,14 @@ func TestMsgIDIgnoresCollectedAt(t *testing.T) {
 		t.Fatal("changed metrics kept the message id")
 	}
 }
+
+func BenchmarkDecode(b *testing.B) {
+	data := []byte(good)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -63,15 +63,29 @@ type Stats struct {
 	InsertErrors atomic.Int64
 }
 
+// RawInserter stores messages as opaque strings: the baseline that
+// `govlisten bench` measures the processor against.
+type RawInserter interface {
+	InsertRaw(ctx context.Context, data [][]byte) error
+}
+
 // Processor consumes stream MENTIONS. Create with New; Run once.
 type Processor struct {
 	conn   *bus.Conn
 	store  Inserter
+	raw    RawInserter // when set, messages bypass decode and tag
 	tagger *tagger.Tagger
 	cfg    config.Process
 	cons   string
 	log    *slog.Logger
 	Stats  Stats
+}
+
+// NewRaw returns a Processor that moves messages into ClickHouse as opaque
+// strings, without decoding or tagging, through the same consumer, batching
+// and acking: the baseline of `govlisten bench`.
+func NewRaw(conn *bus.Conn, raw RawInserter, cfg *config.Config, log *slog.Logger) *Processor {
+	return &Processor{conn: conn, raw: raw, cfg: cfg.Process, cons: cfg.NATS.Consumer.Name, log: log}
 }
 
 // New returns a Processor for the consumer named in cfg.
@@ -96,7 +110,7 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 		return fmt.Errorf("consumer %s on %s: %w", p.cons, bus.StreamMentions, err)
 	}
 	size := p.cfg.BatchSize
-	it, err := cons.Messages(jetstream.PullMaxMessages(2*size), jetstream.PullExpiry(5*time.Second))
+	it, err := cons.Messages(jetstream.PullMaxMessages(size), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("pulling from %s: %w", p.cons, err)
 	}
@@ -104,8 +118,10 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	msgs := make(chan jetstream.Msg, size)
-	results := make(chan result, size)
+	// Small hand-off buffers: the iterator already buffers up to a batch,
+	// and every message held costs memory.
+	msgs := make(chan jetstream.Msg, 64*workers)
+	results := make(chan result, 64*workers)
 
 	// Owner: the puller stops when the iterator is stopped or drained, and
 	// closes msgs; the workers close results when msgs is done.
@@ -141,11 +157,29 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 		stop()
 	}()
 
+	// The inserter owns batches once sent on toInsert: one insert runs while
+	// the next batch fills, so tagging and ClickHouse work overlap. At most
+	// two batches are held, which bounds memory. After a failed insert it
+	// waits out the backoff before taking the next batch, which holds the
+	// whole pipeline back while ClickHouse is down.
+	toInsert := make(chan []result, 1)
+	inserterDone := make(chan struct{})
+	go func() {
+		defer close(inserterDone)
+		failures := 0
+		for b := range toInsert {
+			if p.flush(ctx, b) {
+				failures = 0
+			} else {
+				failures++
+				p.wait(ctx, p.backoff(failures))
+			}
+		}
+	}()
 	var (
-		batch    []result
+		batch    = make([]result, 0, size)
 		timer    = time.NewTimer(time.Hour)
 		idleTick = time.NewTicker(250 * time.Millisecond)
-		failures int
 	)
 	defer timer.Stop()
 	defer idleTick.Stop()
@@ -154,19 +188,16 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 		if len(batch) == 0 {
 			return
 		}
-		if p.flush(ctx, batch) {
-			failures = 0
-		} else {
-			failures++
-			p.wait(ctx, p.backoff(failures))
-		}
-		batch = batch[:0]
+		toInsert <- batch
+		batch = make([]result, 0, size)
 	}
 	for {
 		select {
 		case r, ok := <-results:
 			if !ok {
 				flush()
+				close(toInsert)
+				<-inserterDone
 				_ = p.conn.NC.Flush()
 				return nil
 			}
@@ -181,7 +212,7 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 		case <-timer.C:
 			flush()
 		case <-idleTick.C:
-			if once && !stopped && len(batch) == 0 && p.drained(ctx, cons) {
+			if once && !stopped && len(batch) == 0 && len(toInsert) == 0 && p.drained(ctx, cons) {
 				stopped = true
 				stop()
 			}
@@ -206,6 +237,9 @@ func (p *Processor) drained(ctx context.Context, cons jetstream.Consumer) bool {
 // prepare decodes and tags one message.
 func (p *Processor) prepare(m jetstream.Msg) result {
 	p.Stats.Received.Add(1)
+	if p.raw != nil {
+		return result{msg: m}
+	}
 	rec, err := mention.Decode(m.Data())
 	if err != nil {
 		reason := ReasonInvalid
@@ -236,7 +270,16 @@ func (p *Processor) flush(ctx context.Context, batch []result) bool {
 	// The insert gets its own deadline and is not cancelled by shutdown:
 	// the open batch is flushed before the process exits.
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	err := p.store.Insert(ictx, rows)
+	var err error
+	if p.raw != nil {
+		data := make([][]byte, len(good))
+		for i, m := range good {
+			data[i] = m.Data()
+		}
+		err = p.raw.InsertRaw(ictx, data)
+	} else {
+		err = p.store.Insert(ictx, rows)
+	}
 	cancel()
 	if err != nil {
 		p.Stats.InsertErrors.Add(1)

@@ -40,6 +40,7 @@ type CLI struct {
 	Process ProcessCmd `cmd:"" help:"Consume the bus, tag each mention and load it into ClickHouse."`
 	Rules   RulesCmd   `cmd:"" help:"Work with the taxonomy rules."`
 	DLQ     DLQCmd     `cmd:"" name:"dlq" help:"List or replay dead-lettered messages."`
+	Bench   BenchCmd   `cmd:"" help:"Measure process throughput against a raw baseline on this machine."`
 }
 
 // exitCode is an error that sets the process's exit status without being

@@ -21,7 +21,8 @@ type pattern struct {
 	kind  patternKind
 	words []string // folded; one for everything but phrases
 	cat   int      // index into Tagger.cats
-	rule  string   // the rule as written, for "matched"
+	rule  string   // the rule as written
+	label string   // "slug:rule", for "matched"
 }
 
 // RuleError says which rule of the taxonomy is wrong, where and why.

@@ -70,8 +70,9 @@ type Tagger struct {
 }
 
 type scratch struct {
-	toks tokens
-	hit  []bool // by pattern
+	toks   tokens
+	hit    []bool // by pattern
+	catHit []bool // by category
 }
 
 // New compiles a taxonomy. The error is a *RuleError for the first rule that
@@ -100,7 +101,7 @@ func New(tx *Taxonomy) (*Tagger, error) {
 			if reason != "" {
 				return &RuleError{Category: c.Slug, Index: i, Rule: r, Column: col, Reason: reason}
 			}
-			p.cat, p.rule = ci, r
+			p.cat, p.rule, p.label = ci, r, c.Slug+":"+r
 			t.index(p)
 		}
 		return nil
@@ -115,7 +116,9 @@ func New(tx *Taxonomy) (*Tagger, error) {
 			return nil, err
 		}
 	}
-	t.scratch.New = func() any { return &scratch{hit: make([]bool, len(t.patterns))} }
+	t.scratch.New = func() any {
+		return &scratch{hit: make([]bool, len(t.patterns)), catHit: make([]bool, len(t.cats))}
+	}
 	return t, nil
 }
 
@@ -179,14 +182,15 @@ func (t *Tagger) Match(text string) (departments, topics, matched []string) {
 	if !any {
 		return nil, nil, nil
 	}
-	catHit := make([]bool, len(t.cats))
+	catHit := s.catHit
+	clear(catHit)
 	for id, h := range s.hit {
 		if !h {
 			continue
 		}
 		s.hit[id] = false
 		p := &t.patterns[id]
-		matched = append(matched, t.cats[p.cat].slug+":"+p.rule)
+		matched = append(matched, p.label)
 		if catHit[p.cat] {
 			continue
 		}
