@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -345,4 +346,56 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// Several processors on one consumer share the work and store each mention
+// once.
+func TestProcessorsShareTheConsumer(t *testing.T) {
+	e := newEnv(t, sharedClickHouse(t))
+	const total = 40_000
+	g := synth.New(123)
+	lines := make([][]byte, total)
+	for i := range lines {
+		lines[i] = g.Line()
+	}
+	if _, stderr, code := e.run(nil, "import", writeLines(t, lines)); code != 0 {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	type res struct {
+		stderr string
+		err    error
+	}
+	done := make(chan res, 2)
+	for range 2 {
+		go func() {
+			cmd := exec.Command(binPath, "process", "--once", "--batch-size", "1000")
+			cmd.Env = e.vars
+			var errb strings.Builder
+			cmd.Stderr = &errb
+			err := cmd.Run()
+			done <- res{errb.String(), err}
+		}()
+	}
+	var received []int64
+	for range 2 {
+		r := <-done
+		if r.err != nil {
+			t.Fatalf("process --once: %v\n%s", r.err, r.stderr)
+		}
+		for _, l := range strings.Split(r.stderr, "\n") {
+			var s struct {
+				Msg      string `json:"msg"`
+				Received int64  `json:"received"`
+			}
+			if json.Unmarshal([]byte(l), &s) == nil && s.Msg == "processor stopped" {
+				received = append(received, s.Received)
+			}
+		}
+	}
+	if len(received) != 2 || received[0] == 0 || received[1] == 0 {
+		t.Fatalf("work was not shared: each processor received %v", received)
+	}
+	if got := e.count(finalCount); got != total {
+		t.Fatalf("mentions FINAL has %d rows, want %d", got, total)
+	}
 }
