@@ -13,6 +13,7 @@ import (
 
 	"github.com/govlisten/govlisten/bus"
 	"github.com/govlisten/govlisten/collectors"
+	"github.com/govlisten/govlisten/internal/chlocal"
 	"github.com/govlisten/govlisten/internal/synth"
 	"github.com/govlisten/govlisten/internal/testenv"
 	"github.com/govlisten/govlisten/mention"
@@ -397,5 +398,77 @@ func TestProcessorsShareTheConsumer(t *testing.T) {
 	}
 	if got := e.count(finalCount); got != total {
 		t.Fatalf("mentions FINAL has %d rows, want %d", got, total)
+	}
+}
+
+// `govlisten up` runs the embedded default: in-process NATS, a private
+// ClickHouse it starts itself, migrate and the processors; Ctrl-C stops it
+// cleanly.
+func TestUpEmbeddedDefault(t *testing.T) {
+	if _, err := chlocal.FindBinary(os.Getenv("GOVLISTEN_CLICKHOUSE_SERVER")); err != nil {
+		t.Fatalf("integration tests need a real ClickHouse: %v", err)
+	}
+	e := &env{t: t}
+	for _, v := range os.Environ() {
+		if !strings.HasPrefix(v, "GOVLISTEN_") {
+			e.vars = append(e.vars, v)
+		}
+	}
+	e.vars = append(e.vars, "GOVLISTEN_NATS_EMBEDDED_LISTEN=127.0.0.1:0", "GOVLISTEN_LOG_FORMAT=json", "GOVLISTEN_PROCESS_BATCH_TIMEOUT=200ms")
+	dataDir := t.TempDir()
+	cmd, logs := e.start("up", "--data-dir", dataDir)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	var natsURL, dsn string
+	deadline := time.Now().Add(90 * time.Second)
+	for (natsURL == "" || dsn == "" || !strings.Contains(logs.String(), `"msg":"processing"`)) && time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("up exited: %v\n%s", err, logs.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+		for _, l := range strings.Split(logs.String(), "\n") {
+			var s struct{ Msg, URL, DSN string }
+			if json.Unmarshal([]byte(l), &s) == nil {
+				switch s.Msg {
+				case "embedded NATS with JetStream":
+					natsURL = s.URL
+				case "private ClickHouse started":
+					dsn = s.DSN
+				}
+			}
+		}
+	}
+	if natsURL == "" || dsn == "" {
+		t.Fatalf("up did not report its NATS and ClickHouse:\n%s", logs.String())
+	}
+	g := synth.New(8)
+	lines := make([][]byte, 5000)
+	for i := range lines {
+		lines[i] = g.Line()
+	}
+	e.vars = append(e.vars, "GOVLISTEN_NATS_URL="+natsURL)
+	if _, stderr, code := e.run(nil, "import", writeLines(t, lines)); code != 0 {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	e.store = testenv.Store(t, dsn)
+	if got := e.waitCount(finalCount, 5000, time.Minute); got != 5000 {
+		t.Fatalf("up stored %d of 5000\n%s", got, logs.String())
+	}
+	e.store.Close()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("up did not exit cleanly on Ctrl-C: %v\n%s", err, logs.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("up did not stop within 60s of Ctrl-C")
+	}
+	if out, _ := exec.Command("pgrep", "-f", dataDir).Output(); len(out) > 0 {
+		t.Fatalf("processes left running after up stopped: %s", out)
 	}
 }
