@@ -123,12 +123,12 @@ func (e *env) run(stdin []byte, args ...string) (stdout, stderr string, code int
 }
 
 // start runs the binary in the background; it is killed when the test ends.
-func (e *env) start(args ...string) (*exec.Cmd, *bytes.Buffer) {
+func (e *env) start(args ...string) (*exec.Cmd, *syncBuffer) {
 	e.t.Helper()
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = e.vars
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -138,18 +138,25 @@ func (e *env) start(args ...string) (*exec.Cmd, *bytes.Buffer) {
 			_ = cmd.Wait()
 		}
 	})
-	return cmd, &logs.Buffer
+	return cmd, logs
 }
 
+// syncBuffer collects a child's output while the test reads it.
 type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func (e *env) count(query string) uint64 {
