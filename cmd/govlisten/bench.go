@@ -76,12 +76,10 @@ type benchResult struct {
 
 // Run benchmarks.
 func (c *BenchProcessCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.load()
+	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag)
 	if err != nil {
 		return err
 	}
-	c.NATSFlag.apply(cfg)
-	c.ClickHouseFlag.apply(cfg)
 	tmp, err := os.MkdirTemp("", "govlisten-bench")
 	if err != nil {
 		return err
@@ -111,14 +109,11 @@ func (c *BenchProcessCmd) Run(ctx context.Context, g *Globals) error {
 	} else {
 		chBase = chBase[:len(chBase)-len(filepath.Base(chBase))-1]
 	}
-	conn, err := bus.Connect(ctx, cfg, "bench", os.Getenv, 10*time.Second)
+	conn, err := openBus(ctx, cfg, "bench", 10*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if err := bus.Setup(ctx, conn.JS, cfg); err != nil {
-		return err
-	}
 
 	gen := synth.New(2026)
 	msgs := make([][]byte, c.N)
@@ -235,12 +230,10 @@ func timeRun(ctx context.Context, self string, args, env []string) (benchRun, er
 
 // Run is the baseline worker.
 func (c *BenchRawCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.load()
+	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag)
 	if err != nil {
 		return err
 	}
-	c.NATSFlag.apply(cfg)
-	c.ClickHouseFlag.apply(cfg)
 	conn, err := bus.Connect(ctx, cfg, "bench-raw", os.Getenv, 10*time.Second)
 	if err != nil {
 		return err

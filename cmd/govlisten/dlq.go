@@ -91,20 +91,11 @@ func eachDLQ(ctx context.Context, conn *bus.Conn, reason string, fn func(*jetstr
 }
 
 func dlqConnect(ctx context.Context, g *Globals, f NATSFlag) (*bus.Conn, error) {
-	cfg, _, err := g.load()
+	cfg, _, err := g.loadWith(f)
 	if err != nil {
 		return nil, err
 	}
-	f.apply(cfg)
-	conn, err := bus.Connect(ctx, cfg, "dlq", os.Getenv, 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	if err := bus.Setup(ctx, conn.JS, cfg); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
+	return openBus(ctx, cfg, "dlq", 10*time.Second)
 }
 
 // Run lists.

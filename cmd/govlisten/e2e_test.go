@@ -224,14 +224,7 @@ func TestDeadLetters(t *testing.T) {
 func TestProcessKilledMidRun(t *testing.T) {
 	e := newEnv(t, sharedClickHouse(t))
 	const total = 60_000
-	g := synth.New(99)
-	lines := make([][]byte, total)
-	for i := range lines {
-		lines[i] = g.Line()
-	}
-	if _, stderr, code := e.run(nil, "import", writeLines(t, lines)); code != 0 {
-		t.Fatalf("import exited %d: %s", code, stderr)
-	}
+	e.importSynth(99, total)
 	cmd, logs := e.start("process", "--batch-size", "2000")
 	got := e.waitCount("SELECT count() FROM DB.mentions", 10_000, 2*time.Minute)
 	if got < 10_000 {
@@ -354,14 +347,7 @@ func tail(s string, n int) string {
 func TestProcessorsShareTheConsumer(t *testing.T) {
 	e := newEnv(t, sharedClickHouse(t))
 	const total = 40_000
-	g := synth.New(123)
-	lines := make([][]byte, total)
-	for i := range lines {
-		lines[i] = g.Line()
-	}
-	if _, stderr, code := e.run(nil, "import", writeLines(t, lines)); code != 0 {
-		t.Fatalf("import exited %d: %s", code, stderr)
-	}
+	e.importSynth(123, total)
 	type res struct {
 		stderr string
 		err    error
@@ -443,15 +429,8 @@ func TestUpEmbeddedDefault(t *testing.T) {
 	if natsURL == "" || dsn == "" {
 		t.Fatalf("up did not report its NATS and ClickHouse:\n%s", logs.String())
 	}
-	g := synth.New(8)
-	lines := make([][]byte, 5000)
-	for i := range lines {
-		lines[i] = g.Line()
-	}
 	e.vars = append(e.vars, "GOVLISTEN_NATS_URL="+natsURL)
-	if _, stderr, code := e.run(nil, "import", writeLines(t, lines)); code != 0 {
-		t.Fatalf("import exited %d: %s", code, stderr)
-	}
+	e.importSynth(8, 5000)
 	e.store = testenv.Store(t, dsn)
 	if got := e.waitCount(finalCount, 5000, time.Minute); got != 5000 {
 		t.Fatalf("up stored %d of 5000\n%s", got, logs.String())

@@ -12,7 +12,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/govlisten/govlisten/bus"
 	"github.com/govlisten/govlisten/collectors"
 	"github.com/govlisten/govlisten/collectors/importer"
 	"github.com/govlisten/govlisten/mention"
@@ -39,23 +38,19 @@ func (c *ImportCmd) Help() string {
 
 // Run imports.
 func (c *ImportCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.load()
+	cfg, log, err := g.loadWith(c.NATSFlag)
 	if err != nil {
 		return err
 	}
-	c.NATSFlag.apply(cfg)
 	format, ok := importer.Formats[c.Format]
 	if !ok {
 		return fmt.Errorf("--format %q: unknown format (try --help)", c.Format)
 	}
-	conn, err := bus.Connect(ctx, cfg, "import", os.Getenv, 10*time.Second)
+	conn, err := openBus(ctx, cfg, "import", 10*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if err := bus.Setup(ctx, conn.JS, cfg); err != nil {
-		return err
-	}
 	pub := collectors.NewPublisher(conn.JS, c.MaxInFlight, time.Minute)
 	badLines := 0
 	bad := func(e *importer.LineError) {

@@ -98,6 +98,21 @@ func (g *Globals) load() (*config.Config, *slog.Logger, error) {
 	return &cfg, newLogger(cfg.Log), nil
 }
 
+// flags is a group of flags that override the configuration.
+type flags interface{ apply(*config.Config) }
+
+// loadWith reads the configuration, then lets each group of flags override it.
+func (g *Globals) loadWith(fs ...flags) (*config.Config, *slog.Logger, error) {
+	cfg, log, err := g.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range fs {
+		f.apply(cfg)
+	}
+	return cfg, log, nil
+}
+
 // newLogger logs text on a terminal and JSON otherwise (format auto).
 func newLogger(c config.Log) *slog.Logger {
 	var level slog.Level

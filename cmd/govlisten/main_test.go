@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/govlisten/govlisten/internal/chlocal"
+	"github.com/govlisten/govlisten/internal/synth"
 	"github.com/govlisten/govlisten/internal/testenv"
 	"github.com/govlisten/govlisten/processors/sink"
 )
@@ -185,4 +186,17 @@ func writeLines(t *testing.T, lines [][]byte) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// importSynth imports n synthetic mentions made from seed with `govlisten import`.
+func (e *env) importSynth(seed uint64, n int) {
+	e.t.Helper()
+	g := synth.New(seed)
+	lines := make([][]byte, n)
+	for i := range lines {
+		lines[i] = g.Line()
+	}
+	if _, stderr, code := e.run(nil, "import", writeLines(e.t, lines)); code != 0 {
+		e.t.Fatalf("import exited %d: %s", code, stderr)
+	}
 }

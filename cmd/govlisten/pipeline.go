@@ -38,6 +38,20 @@ func (f ClickHouseFlag) apply(cfg *config.Config) {
 	}
 }
 
+// openBus connects to NATS, waiting up to wait for it, and creates the
+// streams, consumer and buckets. The caller closes the connection.
+func openBus(ctx context.Context, cfg *config.Config, name string, wait time.Duration) (*bus.Conn, error) {
+	conn, err := bus.Connect(ctx, cfg, name, os.Getenv, wait)
+	if err != nil {
+		return nil, err
+	}
+	if err := bus.Setup(ctx, conn.JS, cfg); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
 // MigrateCmd is `govlisten migrate`.
 type MigrateCmd struct {
 	ClickHouseFlag
@@ -45,11 +59,10 @@ type MigrateCmd struct {
 
 // Run applies the schema.
 func (c *MigrateCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.load()
+	cfg, log, err := g.loadWith(c)
 	if err != nil {
 		return err
 	}
-	c.apply(cfg)
 	store, err := sink.Open(ctx, cfg, os.Getenv)
 	if err != nil {
 		return err
@@ -75,12 +88,10 @@ type ProcessCmd struct {
 
 // Run processes.
 func (c *ProcessCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.load()
+	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag)
 	if err != nil {
 		return err
 	}
-	c.NATSFlag.apply(cfg)
-	c.ClickHouseFlag.apply(cfg)
 	if c.BatchSize > 0 {
 		cfg.Process.BatchSize = c.BatchSize
 	}
@@ -102,14 +113,11 @@ func runProcessor(ctx context.Context, cfg *config.Config, log *slog.Logger, onc
 	if err != nil {
 		return err
 	}
-	conn, err := bus.Connect(ctx, cfg, "process", os.Getenv, 30*time.Second)
+	conn, err := openBus(ctx, cfg, "process", 30*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if err := bus.Setup(ctx, conn.JS, cfg); err != nil {
-		return err
-	}
 	store, err := sink.Open(ctx, cfg, os.Getenv)
 	if err != nil {
 		return err
@@ -166,12 +174,10 @@ type UpCmd struct {
 
 // Run runs the embedded default until interrupted.
 func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.load()
+	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag)
 	if err != nil {
 		return err
 	}
-	c.NATSFlag.apply(cfg)
-	c.ClickHouseFlag.apply(cfg)
 	if c.DataDir != "" {
 		cfg.DataDir = c.DataDir
 	}
