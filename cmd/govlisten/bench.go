@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -211,21 +212,61 @@ func fillStream(ctx context.Context, js jetstream.JetStream, msgs [][]byte, run 
 	return pub.Wait(ctx)
 }
 
-// timeRun runs the binary and returns its wall time and peak RSS.
+// timeRun runs the binary and returns its wall time, CPU time and peak RSS.
+// The peak is VmHWM from /proc, sampled until the process exits: rusage's
+// maxrss would count the parent's memory, which a child shares between
+// fork and exec.
 func timeRun(ctx context.Context, self string, args, env []string) (benchRun, error) {
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
 		return benchRun{}, err
 	}
-	r := benchRun{Seconds: time.Since(start).Seconds()}
+	var peakKB int64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		for {
+			if kb := vmHWM(status); kb > peakKB {
+				peakKB = kb
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	<-sampled
+	if err != nil {
+		return benchRun{}, err
+	}
+	r := benchRun{Seconds: time.Since(start).Seconds(), PeakRSSMB: float64(peakKB) / 1024}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.PeakRSSMB = float64(ru.Maxrss) / 1024
 		r.CPUSecs = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	return r, nil
+}
+
+// vmHWM reads the peak resident set size, in KiB, from a /proc status file.
+func vmHWM(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb
+		}
+	}
+	return 0
 }
 
 // Run is the baseline worker.

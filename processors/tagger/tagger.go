@@ -10,9 +10,10 @@
 // tokens.reset). The boolean rule language of DESIGN.md grows out of the
 // same indexes: its leaves are these patterns.
 //
-// Sentiment is VADER (github.com/jonreiter/govader, a maintained Go port of
-// the lexicon-and-rules model built for social media text): no model
-// download, deterministic, and the compound score is already in [-1, 1].
+// Sentiment is VADER, the lexicon-and-rules model built for social media
+// text: no model download, deterministic, and the compound score is already
+// in [-1, 1]. Scores are github.com/jonreiter/govader's exactly, computed by
+// package sentiment, which re-implements that model without allocations.
 // The label uses VADER's published thresholds of ±0.05.
 //
 // A Tagger is immutable once built and safe for concurrent use.
@@ -23,9 +24,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/jonreiter/govader"
-
 	"github.com/govlisten/govlisten/mention"
+	"github.com/govlisten/govlisten/processors/sentiment"
 )
 
 // Sentiment labels.
@@ -65,7 +65,7 @@ type Tagger struct {
 	tags     map[string][]int32
 	prefixes map[string][]int32
 	minPre   int // shortest wildcard stem, in bytes
-	vader    *govader.SentimentIntensityAnalyzer
+	vader    *sentiment.Analyzer
 	scratch  sync.Pool
 }
 
@@ -83,7 +83,7 @@ func New(tx *Taxonomy) (*Tagger, error) {
 		handles:  map[string][]int32{},
 		tags:     map[string][]int32{},
 		prefixes: map[string][]int32{},
-		vader:    govader.NewSentimentIntensityAnalyzer(),
+		vader:    sentiment.New(),
 	}
 	seen := map[string]bool{}
 	add := func(c Category, dept bool) error {
@@ -222,7 +222,7 @@ func (t *Tagger) phraseAt(toks *tokens, i int, words []string) bool {
 
 // Sentiment scores text with VADER.
 func (t *Tagger) Sentiment(text string) Score {
-	c := t.vader.PolarityScores(text).Compound
+	c := t.vader.Compound(text)
 	switch {
 	case c >= 0.05:
 		return Score{Score: c, Label: Positive}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sentiment
+
+const raceEnabled = false
