@@ -165,6 +165,8 @@ type Process struct {
 	BatchTimeout Duration `yaml:"batch_timeout"`
 	// Workers decode and tag in parallel; 0 uses one per CPU.
 	Workers int `yaml:"workers"`
+	// Inserters is how many batch inserts may be in flight at once. Default 2.
+	Inserters int `yaml:"inserters"`
 	// RetryMin and RetryMax bound the backoff after a failed insert. Default 1s and 30s.
 	RetryMin Duration `yaml:"retry_min"`
 	RetryMax Duration `yaml:"retry_max"`
@@ -224,7 +226,7 @@ func Default() Config {
 			LeaseTTL:    Duration(2 * time.Minute),
 		},
 		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD"},
-		Process:    Process{BatchSize: 10000, BatchTimeout: Duration(time.Second), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second)},
+		Process:    Process{BatchSize: 10000, Inserters: 2, BatchTimeout: Duration(time.Second), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second)},
 		Twitter:    Twitter{BaseURL: "https://api.x.com", BearerTokenEnv: "GOVLISTEN_TWITTER_BEARER_TOKEN"},
 		YouTube:    YouTube{BaseURL: "https://youtube.googleapis.com/", APIKeyEnv: "GOVLISTEN_YOUTUBE_API_KEY", DailyQuotaUnits: 10000},
 		Facebook:   Facebook{BaseURL: "https://graph.facebook.com", APIVersion: "v23.0", AccessTokenEnv: "GOVLISTEN_FACEBOOK_ACCESS_TOKEN"},
@@ -399,6 +401,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Process.Workers < 0 {
 		bad("process.workers", "must not be negative")
+	}
+	if c.Process.Inserters < 1 || c.Process.Inserters > 16 {
+		bad("process.inserters", "%d is outside 1..16", c.Process.Inserters)
 	}
 	if c.Process.RetryMin <= 0 || c.Process.RetryMax < c.Process.RetryMin {
 		bad("process.retry_min", "must be positive and at most process.retry_max")

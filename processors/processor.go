@@ -157,29 +157,34 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 		stop()
 	}()
 
-	// The inserter owns batches once sent on toInsert: one insert runs while
-	// the next batch fills, so tagging and ClickHouse work overlap. At most
-	// two batches are held, which bounds memory. After a failed insert it
-	// waits out the backoff before taking the next batch, which holds the
-	// whole pipeline back while ClickHouse is down.
-	toInsert := make(chan []result, 1)
-	inserterDone := make(chan struct{})
-	go func() {
-		defer close(inserterDone)
-		failures := 0
-		for b := range toInsert {
-			if p.flush(ctx, b) {
-				failures = 0
-			} else {
-				failures++
-				p.wait(ctx, p.backoff(failures))
+	// Inserters own batches once sent on toInsert: inserts run while the
+	// next batch fills, so tagging and ClickHouse work overlap, and several
+	// inserts may be in flight (ClickHouse takes them in parallel). At most
+	// inserters+1 batches are held, which bounds memory. After a failed
+	// insert an inserter waits out the backoff before taking the next
+	// batch, which holds the pipeline back while ClickHouse is down.
+	inserters := max(p.cfg.Inserters, 1)
+	toInsert := make(chan []result)
+	var insertWG sync.WaitGroup
+	for range inserters {
+		insertWG.Add(1)
+		go func() {
+			defer insertWG.Done()
+			failures := 0
+			for b := range toInsert {
+				if p.flush(ctx, b) {
+					failures = 0
+				} else {
+					failures++
+					p.wait(ctx, p.backoff(failures))
+				}
 			}
-		}
-	}()
+		}()
+	}
 	var (
 		batch    = make([]result, 0, size)
 		timer    = time.NewTimer(time.Hour)
-		idleTick = time.NewTicker(250 * time.Millisecond)
+		idleTick = time.NewTicker(100 * time.Millisecond)
 	)
 	defer timer.Stop()
 	defer idleTick.Stop()
@@ -197,7 +202,7 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 			if !ok {
 				flush()
 				close(toInsert)
-				<-inserterDone
+				insertWG.Wait()
 				_ = p.conn.NC.Flush()
 				return nil
 			}
@@ -212,7 +217,7 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 		case <-timer.C:
 			flush()
 		case <-idleTick.C:
-			if once && !stopped && len(batch) == 0 && len(toInsert) == 0 && p.drained(ctx, cons) {
+			if once && !stopped && len(batch) == 0 && p.drained(ctx, cons) {
 				stopped = true
 				stop()
 			}

@@ -36,7 +36,7 @@ type BenchCmd struct {
 type BenchProcessCmd struct {
 	NATSFlag
 	ClickHouseFlag
-	N         int    `help:"Mentions per run." default:"200000"`
+	N         int    `help:"Mentions per run." default:"500000"`
 	Rounds    int    `help:"Runs of each of baseline and process, alternating; the best of each is reported." default:"3"`
 	BatchSize int    `help:"process.batch_size for both." default:"10000"`
 	JSON      string `help:"Also write the results as JSON to this file." default:"bench-results/process.json" placeholder:"FILE"`
@@ -150,6 +150,9 @@ func (c *BenchProcessCmd) Run(ctx context.Context, g *Globals) error {
 			if err != nil {
 				return err
 			}
+			// Let the servers finish the fill (JetStream writes, ClickHouse
+			// merges of the last run) so that neither mode pays for the other.
+			time.Sleep(3 * time.Second)
 			run, err := timeRun(ctx, self, args, []string{
 				"GOVLISTEN_NATS_URL=" + cfg.NATS.URL,
 				"GOVLISTEN_CLICKHOUSE_DSN=" + chBase + "/" + db,

@@ -21,6 +21,7 @@ package tagger
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -60,29 +61,35 @@ type category struct {
 type Tagger struct {
 	cats     []category
 	patterns []pattern
-	words    map[string][]int32 // first word -> patterns (terms and phrases)
-	handles  map[string][]int32
-	tags     map[string][]int32
-	prefixes map[string][]int32
-	minPre   int // shortest wildcard stem, in bytes
+	index    map[string]*entry // folded word -> the patterns it can start
+	stemHead map[string]bool   // the first minPre bytes of every wildcard stem
+	minPre   int               // shortest wildcard stem, in bytes
 	vader    *sentiment.Analyzer
 	scratch  sync.Pool
 }
 
+// entry lists, for one folded word, the patterns that word can fire: one
+// map lookup per token finds them all.
+type entry struct {
+	words    []int32 // terms, and phrases starting with the word
+	handles  []int32 // @word
+	tags     []int32 // #word
+	prefixes []int32 // stems equal to the word (a token starting with it fires them)
+}
+
 type scratch struct {
 	toks   tokens
-	hit    []bool // by pattern
-	catHit []bool // by category
+	hit    []bool  // by pattern
+	hits   []int32 // the patterns set in hit, in firing order
+	catHit []bool  // by category
 }
 
 // New compiles a taxonomy. The error is a *RuleError for the first rule that
 // does not parse, or names the duplicate or empty slug.
 func New(tx *Taxonomy) (*Tagger, error) {
 	t := &Tagger{
-		words:    map[string][]int32{},
-		handles:  map[string][]int32{},
-		tags:     map[string][]int32{},
-		prefixes: map[string][]int32{},
+		index:    map[string]*entry{},
+		stemHead: map[string]bool{},
 		vader:    sentiment.New(),
 	}
 	seen := map[string]bool{}
@@ -102,7 +109,7 @@ func New(tx *Taxonomy) (*Tagger, error) {
 				return &RuleError{Category: c.Slug, Index: i, Rule: r, Column: col, Reason: reason}
 			}
 			p.cat, p.rule, p.label = ci, r, c.Slug+":"+r
-			t.index(p)
+			t.addPattern(p)
 		}
 		return nil
 	}
@@ -116,27 +123,42 @@ func New(tx *Taxonomy) (*Tagger, error) {
 			return nil, err
 		}
 	}
+	t.indexStems()
 	t.scratch.New = func() any {
 		return &scratch{hit: make([]bool, len(t.patterns)), catHit: make([]bool, len(t.cats))}
 	}
 	return t, nil
 }
 
-func (t *Tagger) index(p pattern) {
+func (t *Tagger) addPattern(p pattern) {
 	id := int32(len(t.patterns))
 	t.patterns = append(t.patterns, p)
 	key := p.words[0]
+	e := t.index[key]
+	if e == nil {
+		e = &entry{}
+		t.index[key] = e
+	}
 	switch p.kind {
 	case kindWords:
-		t.words[key] = append(t.words[key], id)
+		e.words = append(e.words, id)
 	case kindHandle:
-		t.handles[key] = append(t.handles[key], id)
+		e.handles = append(e.handles, id)
 	case kindTag:
-		t.tags[key] = append(t.tags[key], id)
+		e.tags = append(e.tags, id)
 	case kindPrefix:
-		t.prefixes[key] = append(t.prefixes[key], id)
+		e.prefixes = append(e.prefixes, id)
 		if t.minPre == 0 || len(key) < t.minPre {
 			t.minPre = len(key)
+		}
+	}
+}
+
+// indexStems fills stemHead once every stem is known.
+func (t *Tagger) indexStems() {
+	for _, p := range t.patterns {
+		if p.kind == kindPrefix {
+			t.stemHead[p.words[0][:t.minPre]] = true
 		}
 	}
 }
@@ -148,46 +170,54 @@ func (t *Tagger) Match(text string) (departments, topics, matched []string) {
 	defer t.scratch.Put(s)
 	s.toks.reset(text)
 	toks := &s.toks
-	any := false
+	hit := func(id int32) {
+		if !s.hit[id] {
+			s.hit[id] = true
+			s.hits = append(s.hits, id)
+		}
+	}
 	mark := func(ids []int32) {
 		for _, id := range ids {
-			s.hit[id] = true
-			any = true
+			hit(id)
 		}
 	}
 	for i := range toks.list {
 		w := toks.word(i)
-		switch toks.list[i].sigil {
-		case '@':
-			mark(t.handles[string(w)])
-			continue
-		case '#':
-			mark(t.tags[string(w)])
-		}
-		for _, id := range t.words[string(w)] {
-			if t.phraseAt(toks, i, t.patterns[id].words) {
-				s.hit[id] = true
-				any = true
+		if e := t.index[string(w)]; e != nil {
+			switch toks.list[i].sigil {
+			case '@':
+				mark(e.handles)
+				continue // a handle is a name, not a word of the text
+			case '#':
+				mark(e.tags)
 			}
+			for _, id := range e.words {
+				if t.phraseAt(toks, i, t.patterns[id].words) {
+					hit(id)
+				}
+			}
+		} else if toks.list[i].sigil == '@' {
+			continue
 		}
-		if t.minPre > 0 {
+		if t.minPre > 0 && len(w) >= t.minPre && t.stemHead[string(w[:t.minPre])] {
 			for l := t.minPre; l <= len(w); l++ {
 				if l < len(w) && w[l]&0xC0 == 0x80 {
 					continue // not a rune boundary
 				}
-				mark(t.prefixes[string(w[:l])])
+				if e := t.index[string(w[:l])]; e != nil {
+					mark(e.prefixes)
+				}
 			}
 		}
 	}
-	if !any {
+	if len(s.hits) == 0 {
 		return nil, nil, nil
 	}
+	defer func() { s.hits = s.hits[:0] }()
 	catHit := s.catHit
 	clear(catHit)
-	for id, h := range s.hit {
-		if !h {
-			continue
-		}
+	slices.Sort(s.hits) // rule order, so output does not depend on the text's word order
+	for _, id := range s.hits {
 		s.hit[id] = false
 		p := &t.patterns[id]
 		matched = append(matched, p.label)
