@@ -208,6 +208,14 @@ type Source struct {
 	Every      Duration `yaml:"every"`
 	Cron       string   `yaml:"cron"`
 	Department string   `yaml:"department"`
+	// Own lists the department's own accounts for this source (X user ids
+	// or handles, YouTube channel ids, Facebook page ids): what they post is
+	// marked as the department's own.
+	Own []string `yaml:"own"`
+	// Priority orders sources when a shared quota is short: higher first.
+	Priority int `yaml:"priority"`
+	// MaxPages caps the pages of one pass (0: the platform's default).
+	MaxPages int `yaml:"max_pages"`
 }
 
 // Default returns the configuration used where neither file, environment nor

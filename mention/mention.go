@@ -45,23 +45,27 @@ const SubjectPrefix = "govlisten.mentions."
 // Mention is one public post, comment or reply, as a collector saw it.
 // The zero value is not valid; see Validate.
 type Mention struct {
-	V            int             `json:"v"`
-	Platform     string          `json:"platform"`
-	ID           string          `json:"id"`
-	Kind         string          `json:"kind"`
-	ParentID     string          `json:"parent_id,omitempty"`
-	ThreadID     string          `json:"thread_id,omitempty"`
-	AuthorID     string          `json:"author_id,omitempty"`
-	AuthorHandle string          `json:"author_handle,omitempty"`
-	AuthorName   string          `json:"author_name,omitempty"`
-	Text         string          `json:"text"`
-	Lang         string          `json:"lang,omitempty"`
-	URL          string          `json:"url,omitempty"`
-	CreatedAt    time.Time       `json:"created_at"`
-	CollectedAt  time.Time       `json:"collected_at"`
-	Metrics      Metrics         `json:"metrics"`
-	Source       Source          `json:"source"`
-	Raw          json.RawMessage `json:"raw,omitempty"`
+	V            int       `json:"v"`
+	Platform     string    `json:"platform"`
+	ID           string    `json:"id"`
+	Kind         string    `json:"kind"`
+	ParentID     string    `json:"parent_id,omitempty"`
+	ThreadID     string    `json:"thread_id,omitempty"`
+	AuthorID     string    `json:"author_id,omitempty"`
+	AuthorHandle string    `json:"author_handle,omitempty"`
+	AuthorName   string    `json:"author_name,omitempty"`
+	Text         string    `json:"text"`
+	Lang         string    `json:"lang,omitempty"`
+	URL          string    `json:"url,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	CollectedAt  time.Time `json:"collected_at"`
+	Metrics      Metrics   `json:"metrics"`
+	Source       Source    `json:"source"`
+	// Own is true when the author is one of the source's own accounts
+	// (the department's channel, page or handle): the department's replies,
+	// told apart from the public's.
+	Own bool            `json:"own,omitempty"`
+	Raw json.RawMessage `json:"raw,omitempty"`
 }
 
 // Metrics are the engagement counts the platform reported when the mention

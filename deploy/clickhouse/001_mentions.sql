@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.mentions (
     views UInt64 COMMENT 'views or impressions when collected, where given',
     source String COMMENT 'the configured source that found it',
     source_department String COMMENT 'the department the source collects for, if any',
+    own UInt8 COMMENT '1 when the author is one of the department''s own accounts (its replies), else 0',
     departments Array(String) COMMENT 'department slugs the taxonomy tagged (may be empty)',
     topics Array(String) COMMENT 'topic slugs the taxonomy tagged (may be empty)',
     sentiment Float32 COMMENT 'sentiment score in [-1, 1]',

@@ -208,7 +208,7 @@ type Row struct {
 }
 
 const insertColumns = "platform, id, kind, parent_id, thread_id, author_id, author_handle, author_name, text, lang, url, " +
-	"created_at, collected_at, likes, replies, shares, quotes, views, source, source_department, " +
+	"created_at, collected_at, likes, replies, shares, quotes, views, source, source_department, own, " +
 	"departments, topics, sentiment, sentiment_label, matched, raw, v, processed_at, day"
 
 // Insert writes rows in one batch. It returns nil only when ClickHouse has
@@ -238,7 +238,7 @@ func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
 		likes, replies, shares, quotes, views      = make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n)
 		depts, topics, matched                     = make([][]string, n), make([][]string, n), make([][]string, n)
 		sentiment                                  = make([]float32, n)
-		version                                    = make([]uint8, n)
+		version, own                               = make([]uint8, n), make([]uint8, n)
 		now                                        = time.Now().UTC()
 	)
 	for i, r := range rows {
@@ -252,10 +252,13 @@ func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
 		depts[i], topics[i], matched[i] = nonNil(r.Tags.Departments), nonNil(r.Tags.Topics), nonNil(r.Tags.Matched)
 		sentiment[i] = float32(r.Tags.Sentiment.Score)
 		version[i] = uint8(m.V)
+		if m.Own {
+			own[i] = 1
+		}
 	}
 	// The order of insertColumns.
 	for i, col := range []any{platform, id, kind, parent, thread, authorID, handle, name, text, lang, url,
-		created, collected, likes, replies, shares, quotes, views, source, sourceDept,
+		created, collected, likes, replies, shares, quotes, views, source, sourceDept, own,
 		depts, topics, sentiment, label, matched, raw, version, processed, day} {
 		if err := batch.Column(i).Append(col); err != nil {
 			return fmt.Errorf("appending column %d of %d mentions: %w", i, n, err)

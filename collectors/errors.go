@@ -1,0 +1,130 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// ErrAuth is wrapped by collectors when the platform refuses the token
+// (X 401/403 on auth, YouTube keyInvalid, Facebook code 190). It is not
+// retried: an operator must rotate the token.
+var ErrAuth = errors.New("token refused by the platform")
+
+// RateLimitError says the platform asked us to wait (X 429 with
+// x-rate-limit-reset, Retry-After, Facebook throttling codes, YouTube
+// rateLimitExceeded). Retry waits exactly Wait, plus a little jitter.
+type RateLimitError struct {
+	Wait   time.Duration
+	Reason string
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limited (%s): retry in %s", e.Reason, e.Wait.Round(time.Second))
+}
+
+// QuotaError says a quota is spent until Until (YouTube's daily units, or a
+// budget govlisten set itself). The scheduler stops the source until then
+// and says so; it is not an error of the source.
+type QuotaError struct {
+	Until  time.Time
+	Reason string
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("quota spent (%s) until %s", e.Reason, e.Until.UTC().Format(time.RFC3339))
+}
+
+// MalformedError is a response that did not parse or was partial. It is
+// retried; nothing of it is published and no checkpoint moves.
+type MalformedError struct {
+	What string
+	Err  error
+}
+
+func (e *MalformedError) Error() string { return "malformed response: " + e.What + ": " + e.Err.Error() }
+func (e *MalformedError) Unwrap() error { return e.Err }
+
+// PermanentError marks an error that retrying cannot fix (a bad parameter,
+// a deleted object, a permission missing): Retry returns it at once.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// RetryPolicy bounds Retry.
+type RetryPolicy struct {
+	// Attempts is the most tries of one call (default 6).
+	Attempts int
+	// Min and Max bound the exponential backoff for transient errors
+	// (defaults 1s and 60s); jitter is ±20%.
+	Min, Max time.Duration
+	// MaxWait is the longest rate-limit wait accepted inside one run
+	// (default 15m, one X window); a longer one is returned to the caller.
+	MaxWait time.Duration
+	// OnWait, when set, is told about every wait (for logs and metrics).
+	OnWait func(wait time.Duration, err error)
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.Attempts <= 0 {
+		p.Attempts = 6
+	}
+	if p.Min <= 0 {
+		p.Min = time.Second
+	}
+	if p.Max <= 0 {
+		p.Max = time.Minute
+	}
+	if p.MaxWait <= 0 {
+		p.MaxWait = 15 * time.Minute
+	}
+	return p
+}
+
+// Retry calls fn until it succeeds, waiting as the error asks: the
+// platform's reset for a RateLimitError (not counted as an attempt),
+// exponential backoff with jitter for anything else transient. ErrAuth,
+// QuotaError, PermanentError and context errors return at once.
+func Retry(ctx context.Context, p RetryPolicy, fn func(context.Context) error) error {
+	p = p.withDefaults()
+	backoff := p.Min
+	for attempt := 1; ; {
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		var rl *RateLimitError
+		var qe *QuotaError
+		var pe *PermanentError
+		switch {
+		case errors.Is(err, ErrAuth), errors.As(err, &qe), errors.As(err, &pe),
+			errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+			return err
+		}
+		var wait time.Duration
+		if errors.As(err, &rl) {
+			if rl.Wait > p.MaxWait {
+				return err
+			}
+			wait = rl.Wait + time.Duration(rand.Int64N(int64(time.Second)))
+		} else {
+			if attempt >= p.Attempts {
+				return fmt.Errorf("after %d attempts: %w", attempt, err)
+			}
+			attempt++
+			wait = time.Duration(float64(backoff) * (0.8 + 0.4*rand.Float64()))
+			backoff = min(2*backoff, p.Max)
+		}
+		if p.OnWait != nil {
+			p.OnWait(wait, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
