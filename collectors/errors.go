@@ -44,7 +44,9 @@ type MalformedError struct {
 	Err  error
 }
 
-func (e *MalformedError) Error() string { return "malformed response: " + e.What + ": " + e.Err.Error() }
+func (e *MalformedError) Error() string {
+	return "malformed response: " + e.What + ": " + e.Err.Error()
+}
 func (e *MalformedError) Unwrap() error { return e.Err }
 
 // PermanentError marks an error that retrying cannot fix (a bad parameter,
