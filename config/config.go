@@ -24,6 +24,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -429,6 +431,8 @@ func (c *Config) Validate() []error {
 		key := fmt.Sprintf("sources[%d]", i)
 		if s.Name == "" {
 			bad(key+".name", "missing")
+		} else if !sourceNameRE.MatchString(s.Name) {
+			bad(key+".name", "%q may hold only letters, digits, - and _", s.Name)
 		} else if seen[s.Name] {
 			bad(key+".name", "%q is used twice", s.Name)
 		}
@@ -438,14 +442,53 @@ func (c *Config) Validate() []error {
 		default:
 			bad(key+".platform", "%q is not twitter, youtube or facebook", s.Platform)
 		}
-		if s.Kind == "" {
-			bad(key+".kind", "missing")
+		if kinds, ok := SourceKinds[s.Platform]; ok && !slices.Contains(kinds, s.Kind) {
+			bad(key+".kind", "%q is not a %s source kind (%s)", s.Kind, s.Platform, strings.Join(kinds, ", "))
+		}
+		for field, need := range map[string]bool{
+			"query":      s.Kind == "search",
+			"user_id":    s.Platform == "twitter" && s.Kind == "mentions",
+			"channel_id": s.Kind == "channel_comments",
+			"video_id":   s.Kind == "video_comments",
+			"page_id":    s.Platform == "facebook",
+		} {
+			if need && sourceField(s, field) == "" {
+				bad(key+"."+field, "missing (a %s %s source needs it)", s.Platform, s.Kind)
+			}
+		}
+		if s.Cron != "" && s.Every != 0 {
+			bad(key+".cron", "set either every or cron, not both")
 		}
 		if s.Every < 0 {
 			bad(key+".every", "must not be negative")
 		}
 	}
 	return errs
+}
+
+// SourceKinds are the kinds of source each platform's collector takes.
+var SourceKinds = map[string][]string{
+	"twitter":  {"search", "mentions"},
+	"youtube":  {"channel_comments", "video_comments", "search"},
+	"facebook": {"page_posts", "page_tagged"},
+}
+
+var sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func sourceField(s Source, field string) string {
+	switch field {
+	case "query":
+		return s.Query
+	case "user_id":
+		return s.UserID
+	case "channel_id":
+		return s.ChannelID
+	case "video_id":
+		return s.VideoID
+	case "page_id":
+		return s.PageID
+	}
+	return ""
 }
 
 // NATSURL is the URL to dial: the configured one or the local default.

@@ -51,8 +51,12 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad duration", "process:\n  batch_timeout: soon\n", `"soon" is not a duration`},
 		{"bad batch size", "process:\n  batch_size: 0\n", "process.batch_size"},
 		{"bad url", "twitter:\n  base_url: ftp//nope\n", "twitter.base_url"},
-		{"duplicate source", "sources:\n  - {name: a, platform: twitter, kind: search}\n  - {name: a, platform: twitter, kind: search}\n", "sources[1].name"},
+		{"duplicate source", "sources:\n  - {name: a, platform: twitter, kind: search, query: x}\n  - {name: a, platform: twitter, kind: search, query: x}\n", "sources[1].name"},
 		{"bad platform", "sources:\n  - {name: a, platform: myspace, kind: search}\n", "sources[0].platform"},
+		{"bad kind", "sources:\n  - {name: a, platform: youtube, kind: page_posts}\n", "sources[0].kind"},
+		{"missing query", "sources:\n  - {name: a, platform: twitter, kind: search}\n", "sources[0].query"},
+		{"bad name", "sources:\n  - {name: 'dwp mentions', platform: twitter, kind: search, query: x}\n", "sources[0].name"},
+		{"bad cron", "sources:\n  - {name: a, platform: twitter, kind: search, query: x, every: 5m, cron: '* * * * *'}\n", "sources[0].cron"},
 		{"bad dsn", "clickhouse:\n  dsn: postgres://x\n", "clickhouse.dsn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

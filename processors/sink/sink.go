@@ -28,6 +28,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/govlisten/govlisten/collectors"
 	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/deploy"
 	"github.com/govlisten/govlisten/mention"
@@ -313,4 +314,44 @@ func (s *Store) InsertRaw(ctx context.Context, data [][]byte) (err error) {
 		}
 	}
 	return batch.Send()
+}
+
+// RecordRun writes one row of the completeness ledger, collection_runs.
+func (s *Store) RecordRun(ctx context.Context, r collectors.Run) (err error) {
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".collection_runs (run_id, source, platform, kind, department, collector, "+
+		"started_at, finished_at, window_from, window_from_id, window_to, window_to_id, pages, items_fetched, items_published, "+
+		"items_duplicate, api_calls, quota_units, complete, truncated, truncated_by, error)")
+	if err != nil {
+		return fmt.Errorf("recording run of %s: %w", r.Source, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = batch.Abort()
+		}
+	}()
+	if err := batch.Append(r.ID, r.Source, r.Platform, r.Kind, r.Department, r.Collector, r.Started, r.Finished,
+		orEpoch(r.From), r.FromID, orEpoch(r.To), r.ToID, uint32(r.Pages), uint32(r.Fetched), uint32(r.Published),
+		uint32(r.Duplicates), uint32(r.Calls), uint32(r.QuotaUnits), boolByte(r.Complete), boolByte(r.Truncated), r.TruncatedBy, r.Error); err != nil {
+		return fmt.Errorf("recording run of %s: %w", r.Source, err)
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("recording run of %s: %w", r.Source, err)
+	}
+	return nil
+}
+
+var _ collectors.RunRecorder = (*Store)(nil)
+
+func orEpoch(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return t
+}
+
+func boolByte(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govlisten/govlisten/collectors"
 	"github.com/govlisten/govlisten/internal/synth"
 	"github.com/govlisten/govlisten/internal/testenv"
 	"github.com/govlisten/govlisten/processors/sink"
@@ -55,6 +56,16 @@ func TestMigrateInsertAndRollup(t *testing.T) {
 	}
 	if mismatches != 0 {
 		t.Fatalf("%d department-topic pairs differ between the rollup and the base table", mismatches)
+	}
+	// The ledger takes a run.
+	now := time.Now().UTC().Truncate(time.Second)
+	if err := st.RecordRun(ctx, collectors.Run{ID: "r1", Source: "dwp-search", Platform: "twitter", Kind: "search",
+		Started: now, Finished: now.Add(time.Second), Pages: 3, Fetched: 250, Published: 240, Duplicates: 10, Calls: 3,
+		Truncated: true, TruncatedBy: "quota", Error: "quota spent"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.Count(t, st, "SELECT sum(items_published) FROM sinktest.collection_runs WHERE source = 'dwp-search' AND truncated_by = 'quota'"); got != 240 {
+		t.Fatalf("ledger: %d", got)
 	}
 	// Text, ids and timestamps come back byte-exact.
 	want := rows[17].M
