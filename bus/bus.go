@@ -33,6 +33,7 @@ const (
 	DLQPrefix         = "govlisten.dlq."
 	BucketCheckpoints = "govlisten_checkpoints"
 	BucketLeases      = "govlisten_leases"
+	BucketQuota       = "govlisten_quota"
 )
 
 // Headers on dead-lettered messages.
@@ -185,6 +186,15 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg *config.Config) erro
 		Replicas:    n.Stream.Replicas,
 	}); err != nil {
 		return fmt.Errorf("creating bucket %s: %w", BucketLeases, err)
+	}
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      BucketQuota,
+		Description: "govlisten: API quota spent per platform and day, shared by collector replicas",
+		TTL:         72 * time.Hour,
+		Storage:     jetstream.FileStorage,
+		Replicas:    n.Stream.Replicas,
+	}); err != nil {
+		return fmt.Errorf("creating bucket %s: %w", BucketQuota, err)
 	}
 	return nil
 }

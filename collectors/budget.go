@@ -2,9 +2,13 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Budget is a quota shared by the sources of a platform: YouTube's daily
@@ -80,4 +84,78 @@ func (b *DailyBudget) Left(context.Context) (int, error) {
 		return b.Units, nil
 	}
 	return b.Units - b.spent, nil
+}
+
+// KVBudget is a daily Budget shared by every collector replica: the units
+// spent each day are a counter in a NATS KV bucket, updated with
+// compare-and-set, so replicas on different hosts draw on one quota.
+// Safe for concurrent use.
+type KVBudget struct {
+	KV       jetstream.KeyValue
+	Key      string // e.g. "youtube"
+	Units    int
+	Location *time.Location
+	Now      func() time.Time
+}
+
+var _ Budget = (*KVBudget)(nil)
+
+func (b *KVBudget) key() (string, time.Time) {
+	d := DailyBudget{Location: b.Location, Now: b.Now}
+	day, next := d.period()
+	return b.Key + "." + day, next
+}
+
+// Spend implements Budget.
+func (b *KVBudget) Spend(ctx context.Context, units int) error {
+	key, next := b.key()
+	for {
+		spent, rev, err := b.read(ctx, key)
+		if err != nil {
+			return err
+		}
+		if spent+units > b.Units {
+			return &QuotaError{Until: next, Reason: fmt.Sprintf("%d of %d %s units spent today, %d more asked", spent, b.Units, b.Key, units)}
+		}
+		val := []byte(strconv.Itoa(spent + units))
+		if rev == 0 {
+			_, err = b.KV.Create(ctx, key, val)
+		} else {
+			_, err = b.KV.Update(ctx, key, val, rev)
+		}
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSequence(err) {
+			return fmt.Errorf("spending %s quota: %w", b.Key, err)
+		}
+		// Another replica spent at the same time: read again.
+	}
+}
+
+// Left implements Budget.
+func (b *KVBudget) Left(ctx context.Context) (int, error) {
+	key, _ := b.key()
+	spent, _, err := b.read(ctx, key)
+	return b.Units - spent, err
+}
+
+func (b *KVBudget) read(ctx context.Context, key string) (spent int, rev uint64, err error) {
+	e, err := b.KV.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading %s quota: %w", b.Key, err)
+	}
+	spent, err = strconv.Atoi(string(e.Value()))
+	if err != nil {
+		return 0, 0, fmt.Errorf("quota counter %s is not a number", key)
+	}
+	return spent, e.Revision(), nil
+}
+
+func isWrongSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }

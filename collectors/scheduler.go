@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -131,15 +132,19 @@ func (s *Scheduler) RunOnce(ctx context.Context, opt Options) ([]Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Higher priority first: when a shared quota is short, the sources that
+	// matter most have spent theirs before the others start.
+	srcs = slices.Clone(srcs)
+	slices.SortStableFunc(srcs, func(a, b config.Source) int { return b.Priority - a.Priority })
 	runs := make([]Run, len(srcs))
 	errs := make([]error, len(srcs))
 	sem := make(chan struct{}, max(s.Concurrency, 1))
 	var wg sync.WaitGroup
 	for i, src := range srcs {
+		sem <- struct{}{} // taken in order, so runs start in priority order
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			runs[i], errs[i] = s.RunSource(ctx, src, opt.Since)
 		}()

@@ -154,3 +154,50 @@ func TestLeaseExcludesSecondReplica(t *testing.T) {
 		t.Fatalf("lease not released: %v (calls %d)", err, c.calls.Load())
 	}
 }
+
+// Replicas drawing on one KV budget never spend more than it holds between
+// them, and a spent budget says until when.
+func TestKVBudgetSharedByReplicas(t *testing.T) {
+	cfg := testenv.Config()
+	cfg.NATS.URL = testenv.NATS(t)
+	conn := testenv.Bus(t, cfg)
+	ctx := context.Background()
+	kv, err := conn.JS.KeyValue(ctx, bus.BucketQuota)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+	var granted atomic.Int64
+	done := make(chan struct{})
+	for range 4 { // four replicas, each with its own view of the bucket
+		b := &collectors.KVBudget{KV: kv, Key: "youtube", Units: 500, Location: collectors.Pacific, Now: now}
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				err := b.Spend(ctx, 7)
+				var qe *collectors.QuotaError
+				if errors.As(err, &qe) {
+					if !qe.Until.After(now()) {
+						t.Errorf("quota until %v", qe.Until)
+					}
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				granted.Add(7)
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if g := granted.Load(); g > 500 || g < 500-7 {
+		t.Fatalf("replicas were granted %d units of a 500-unit budget", g)
+	}
+	b := &collectors.KVBudget{KV: kv, Key: "youtube", Units: 500, Location: collectors.Pacific, Now: now}
+	if left, err := b.Left(ctx); err != nil || left != 500-int(granted.Load()) {
+		t.Fatalf("left %d, %v", left, err)
+	}
+}

@@ -1,6 +1,8 @@
 // Package importer reads files of mentions for `govlisten import`: JSON
-// Lines of mention.Mention records today; the formats of other tools (twarc
-// output and the like) plug in as further Formats.
+// Lines of mention.Mention records, and archives of the platforms' own API
+// responses (what twarc2 and the X API write, YouTube commentThreads pages,
+// Graph API feed pages), mapped by the collectors' own mapping functions —
+// one mapping, not two.
 //
 // A bad line never stops an import: it is reported with its file, line
 // number and reason, and the lines around it go through.
@@ -13,7 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
+	"github.com/govlisten/govlisten/collectors/facebook"
+	"github.com/govlisten/govlisten/collectors/twitter"
+	"github.com/govlisten/govlisten/collectors/youtube"
+	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/mention"
 )
 
@@ -23,8 +30,31 @@ type Format func(line []byte) ([]*mention.Mention, error)
 
 // Formats are the names --format accepts.
 var Formats = map[string]Format{
+	// mention: one mention.Mention record per line.
 	"mention": decodeMention,
+	// twitter-v2: one X API v2 response page per line ({"data", "includes",
+	// "meta"}), as twarc2 and the API write them.
+	"twitter-v2": func(line []byte) ([]*mention.Mention, error) {
+		p, err := twitter.MapResponse(line, importSource("twitter-v2"), time.Now().UTC())
+		if err != nil {
+			return nil, err
+		}
+		return p.Mentions, nil
+	},
+	// youtube-commentthreads: one commentThreads.list response per line.
+	"youtube-commentthreads": func(line []byte) ([]*mention.Mention, error) {
+		ms, _, err := youtube.MapCommentThreads(line, importSource("youtube-commentthreads"), time.Now().UTC())
+		return ms, err
+	},
+	// facebook-posts: one Graph API /{page-id}/feed or /posts response per line.
+	"facebook-posts": func(line []byte) ([]*mention.Mention, error) {
+		ms, _, _, err := facebook.MapPosts(line, importSource("facebook-posts"), time.Now().UTC())
+		return ms, err
+	},
 }
+
+// importSource names where imported mentions came from.
+func importSource(format string) config.Source { return config.Source{Name: "import-" + format} }
 
 func decodeMention(line []byte) ([]*mention.Mention, error) {
 	m, err := mention.Decode(line)

@@ -1,7 +1,10 @@
 package importer
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -45,5 +48,49 @@ func TestReadTooLongLine(t *testing.T) {
 		func(e *LineError) { bad = append(bad, e.Error()) })
 	if err != nil || len(ids) != 1 || len(bad) != 1 || !strings.HasPrefix(bad[0], "big:1: line longer") {
 		t.Fatalf("err %v ids %v bad %v", err, ids, bad)
+	}
+}
+
+// Archives of API responses import through the collectors' own mapping.
+func TestPlatformFormats(t *testing.T) {
+	for _, tc := range []struct{ format, fixture string }{
+		{"twitter-v2", "../twitter/testdata/search_page.json"},
+		{"youtube-commentthreads", "../youtube/testdata/threads_html.json"},
+		{"facebook-posts", "../facebook/testdata/feed_page.json"},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			raw, err := os.ReadFile(tc.fixture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var page bytes.Buffer
+			if err := json.Compact(&page, raw); err != nil {
+				t.Fatal(err)
+			}
+			want, err := Formats[tc.format](page.Bytes())
+			if err != nil || len(want) == 0 {
+				t.Fatalf("fixture maps to %d mentions, %v", len(want), err)
+			}
+			input := page.String() + "\n{\"data\": [ truncated\n" + page.String() + "\n"
+			var got []*mention.Mention
+			var bad []string
+			err = Read(context.Background(), "archive.jsonl", strings.NewReader(input), Formats[tc.format],
+				func(m *mention.Mention) error { got = append(got, m); return nil },
+				func(e *LineError) { bad = append(bad, e.Error()) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2*len(want) || got[0].ID != want[0].ID || got[0].Platform != want[0].Platform {
+				t.Fatalf("imported %d mentions, want %d", len(got), 2*len(want))
+			}
+			if len(bad) != 1 || !strings.HasPrefix(bad[0], "archive.jsonl:2: ") {
+				t.Fatalf("bad lines %q", bad)
+			}
+			for _, m := range got {
+				if err := m.Validate(); err != nil {
+					t.Fatalf("imported an invalid mention: %v", err)
+				}
+			}
+		})
 	}
 }
