@@ -34,13 +34,16 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Up      UpCmd      `cmd:"" help:"Run everything in one process: in-process NATS, ClickHouse (found or started), migrate, processors."`
-	Migrate MigrateCmd `cmd:"" help:"Apply the ClickHouse schema, idempotently."`
-	Import  ImportCmd  `cmd:"" help:"Publish mentions from JSON Lines files onto the bus."`
-	Process ProcessCmd `cmd:"" help:"Consume the bus, tag each mention and load it into ClickHouse."`
-	Rules   RulesCmd   `cmd:"" help:"Work with the taxonomy rules."`
-	DLQ     DLQCmd     `cmd:"" name:"dlq" help:"List or replay dead-lettered messages."`
-	Bench   BenchCmd   `cmd:"" help:"Measure process throughput against a raw baseline on this machine."`
+	Up       UpCmd       `cmd:"" help:"Run everything in one process: in-process NATS, ClickHouse (found or started), migrate, processors and collectors (from built-in API simulators when no sources are configured)."`
+	Migrate  MigrateCmd  `cmd:"" help:"Apply the ClickHouse schema, idempotently."`
+	Import   ImportCmd   `cmd:"" help:"Publish mentions from JSON Lines files onto the bus."`
+	Process  ProcessCmd  `cmd:"" help:"Consume the bus, tag each mention and load it into ClickHouse."`
+	Collect  CollectCmd  `cmd:"" help:"Collect mentions from the configured sources onto the bus, on schedule or once."`
+	Sources  SourcesCmd  `cmd:"" help:"List the configured sources with their checkpoint, last run and last error."`
+	Simulate SimulateCmd `cmd:"" help:"Serve simulators of the X, YouTube and Facebook APIs on loopback."`
+	Rules    RulesCmd    `cmd:"" help:"Work with the taxonomy rules."`
+	DLQ      DLQCmd      `cmd:"" name:"dlq" help:"List or replay dead-lettered messages."`
+	Bench    BenchCmd    `cmd:"" help:"Measure process throughput against a raw baseline on this machine."`
 }
 
 // exitCode is an error that sets the process's exit status without being

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/govlisten/govlisten/bus"
+	"github.com/govlisten/govlisten/collectors"
+	"github.com/govlisten/govlisten/collectors/twitter"
+	"github.com/govlisten/govlisten/collectors/youtube"
 	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/internal/chlocal"
 	"github.com/govlisten/govlisten/processors"
@@ -169,7 +172,8 @@ func loadTagger(cfg *config.Config) (*tagger.Tagger, error) {
 type UpCmd struct {
 	NATSFlag
 	ClickHouseFlag
-	DataDir string `help:"Directory for the embedded NATS store and the private ClickHouse (overrides data_dir)." placeholder:"DIR"`
+	DataDir string  `help:"Directory for the embedded NATS store and the private ClickHouse (overrides data_dir)." placeholder:"DIR"`
+	SimRate float64 `help:"With no sources configured, up collects from built-in API simulators producing this many items per second per platform." default:"20"`
 }
 
 // Run runs the embedded default until interrupted.
@@ -212,6 +216,93 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
 		_ = os.WriteFile(filepath.Join(cfg.DataDir, "clickhouse.dsn"), []byte(cfg.ClickHouse.DSN+"\n"), 0o640)
 		log.Info("private ClickHouse started", "dsn", cfg.ClickHouse.DSN, "dir", dir, "query", fmt.Sprintf("clickhouse-client --port %d -d govlisten", ch.TCPPort))
 	}
-	log.Info("govlisten up: publish with `govlisten import --nats " + cfg.NATS.URL + " FILE`; Ctrl-C stops")
-	return runProcessor(ctx, cfg, log, false, true)
+	getenv := os.Getenv
+	if len(cfg.Sources) == 0 {
+		// No sources: collect from the built-in simulators, so a newcomer
+		// sees the whole pipeline live with no credentials.
+		sims, err := startSimulators(ctx, c.SimRate, 1, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		for _, s := range sims {
+			switch s.platform {
+			case "twitter":
+				cfg.Twitter.BaseURL = s.url
+			case "youtube":
+				cfg.YouTube.BaseURL = s.url + "/"
+			case "facebook":
+				cfg.Facebook.BaseURL = s.url
+			}
+			log.Info("simulator", "platform", s.platform, "url", s.url)
+		}
+		cfg.Sources = demoSources()
+		getenv = func(k string) string {
+			switch k {
+			case cfg.Twitter.BearerTokenEnv, cfg.YouTube.APIKeyEnv, cfg.Facebook.AccessTokenEnv:
+				return "simulator"
+			}
+			return os.Getenv(k)
+		}
+	}
+	log.Info("govlisten up: publish more with `govlisten import --nats " + cfg.NATS.URL + " FILE`; Ctrl-C stops")
+	// The schema first: the collectors' ledger writes to it.
+	store, err := sink.Open(ctx, cfg, os.Getenv)
+	if err != nil {
+		return err
+	}
+	err = store.Migrate(ctx)
+	store.Close()
+	if err != nil {
+		return err
+	}
+	errs := make(chan error, 2)
+	pctx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	go func() { errs <- runProcessor(pctx, cfg, log, false, false) }()
+	go func() { errs <- runCollectors(pctx, cfg, getenv, log) }()
+	err = <-errs
+	stopAll()
+	if err2 := <-errs; err == nil {
+		err = err2
+	}
+	return err
+}
+
+// runCollectors runs the scheduler until ctx ends.
+func runCollectors(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger) error {
+	conn, err := openBus(ctx, cfg, "collect", 30*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var recorder collectors.RunRecorder
+	if st := openLedger(ctx, cfg, log); st != nil {
+		defer st.Close()
+		recorder = st
+	}
+	cols, err := buildCollectors(ctx, conn, cfg, getenv, log)
+	if err != nil {
+		return err
+	}
+	sched, err := collectors.NewScheduler(ctx, conn.JS, cfg, cols, recorder, log)
+	if err != nil {
+		return err
+	}
+	return sched.Run(ctx)
+}
+
+// demoSources are the sources `up` collects from the simulators: a search
+// and a department's mention timeline on X, a department's YouTube channel
+// and its Facebook page, each naming the department's own account.
+func demoSources() []config.Source {
+	every := config.Duration(15 * time.Second)
+	dwp := twitter.SimAccounts()[0]
+	yt := youtube.SimSources()[0]
+	yt.Name, yt.Every = "demo-youtube-channel", every
+	return []config.Source{
+		{Name: "demo-x-search", Platform: "twitter", Kind: "search", Query: `(@DWP OR "Universal Credit" OR HMRC OR NHS) -is:retweet`, Every: every},
+		{Name: "demo-x-mentions", Platform: "twitter", Kind: "mentions", UserID: dwp.ID, Own: []string{dwp.ID}, Every: every, Department: "dwp"},
+		yt,
+		{Name: "demo-facebook-page", Platform: "facebook", Kind: "page_posts", PageID: "100000000000001", Every: every, Department: "dfe"},
+	}
 }
