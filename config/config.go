@@ -195,6 +195,9 @@ type Facebook struct {
 	APIVersion      string `yaml:"api_version"`
 	AccessTokenEnv  string `yaml:"access_token_env"`
 	AccessTokenFile string `yaml:"access_token_file"`
+	// CommentLookback: each pass lists again the posts this recent, so
+	// comments made on them since the last pass are collected. Default 72h.
+	CommentLookback Duration `yaml:"comment_lookback"`
 }
 
 // Source is one thing a collector polls.
@@ -239,7 +242,7 @@ func Default() Config {
 		Process:    Process{BatchSize: 10000, Inserters: 2, BatchTimeout: Duration(time.Second), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second)},
 		Twitter:    Twitter{BaseURL: "https://api.x.com", BearerTokenEnv: "GOVLISTEN_TWITTER_BEARER_TOKEN"},
 		YouTube:    YouTube{BaseURL: "https://youtube.googleapis.com/", APIKeyEnv: "GOVLISTEN_YOUTUBE_API_KEY", DailyQuotaUnits: 10000},
-		Facebook:   Facebook{BaseURL: "https://graph.facebook.com", APIVersion: "v23.0", AccessTokenEnv: "GOVLISTEN_FACEBOOK_ACCESS_TOKEN"},
+		Facebook:   Facebook{BaseURL: "https://graph.facebook.com", APIVersion: "v23.0", AccessTokenEnv: "GOVLISTEN_FACEBOOK_ACCESS_TOKEN", CommentLookback: Duration(72 * time.Hour)},
 	}
 }
 

@@ -57,9 +57,10 @@ const (
 // page_tagged). It is safe for concurrent use by different sources; set
 // Policy before the first Collect.
 type Collector struct {
-	client *client
-	log    *slog.Logger
-	now    func() time.Time
+	client   *client
+	log      *slog.Logger
+	now      func() time.Time
+	lookback time.Duration // facebook.comment_lookback
 
 	// Policy bounds the retries of each call; the zero value uses the
 	// collectors package's defaults.
@@ -102,8 +103,9 @@ func New(cfg *config.Config, getenv func(string) string, hc *http.Client, log *s
 			basePath: base.Path + "/" + strings.Trim(fb.APIVersion, "/"),
 			token:    token,
 		},
-		log: log.With("platform", mention.Facebook),
-		now: time.Now,
+		log:      log.With("platform", mention.Facebook),
+		now:      time.Now,
+		lookback: fb.CommentLookback.D(),
 	}, nil
 }
 
@@ -129,9 +131,13 @@ func orNone(env string) string {
 // visible with this token) is logged and skipped; any other error ends the
 // pass with the error, after emitting what was fully read.
 //
-// Coverage: comments are read for the posts a pass lists, that is posts
-// created since from.Since; a comment made later on an older post is not
-// collected. A repeated cursor or the page cap (src.MaxPages, default
+// Coverage: a pass lists the posts created since from.Since or within
+// facebook.comment_lookback (default 72h) before the pass, whichever is
+// earlier, and reads each listed post's comments made since from.Since: a
+// comment on a post up to comment_lookback old is collected; one on an older
+// post is not. Re-listed posts are emitted again (unchanged ones are
+// dropped downstream by message id; changed ones refresh their metrics).
+// A repeated cursor or the page cap (src.MaxPages, default
 // DefaultMaxPages, per loop) ends a loop early with a warning; the pass
 // then completes and older items of that loop are not read.
 func (c *Collector) Collect(ctx context.Context, src config.Source, from collectors.Checkpoint, emit func(context.Context, collectors.Page) error) error {
@@ -149,6 +155,7 @@ func (c *Collector) Collect(ctx context.Context, src config.Source, from collect
 	}
 	p := &pass{
 		c:        c,
+		lookback: c.lookback,
 		src:      src,
 		from:     from,
 		emit:     emit,
@@ -188,9 +195,10 @@ type pass struct {
 	policy   collectors.RetryPolicy
 	maxPages int
 
-	since   time.Time // asked of the API
-	started time.Time
-	newest  time.Time
+	since    time.Time     // comments asked of the API are this new
+	lookback time.Duration // posts this old are listed again for their comments
+	started  time.Time
+	newest   time.Time
 
 	held *collectors.Page // the last page read, emitted once the next is read
 
@@ -198,9 +206,13 @@ type pass struct {
 }
 
 func (p *pass) run(ctx context.Context, path string) error {
+	postsSince := p.since
+	if lb := p.started.Add(-p.lookback); p.lookback > 0 && lb.Before(postsSince) {
+		postsSince = lb
+	}
 	q := url.Values{
 		"fields": {postFields},
-		"since":  {strconv.FormatInt(p.since.Unix(), 10)},
+		"since":  {strconv.FormatInt(postsSince.Unix(), 10)},
 		"limit":  {strconv.Itoa(pageSize)},
 	}
 	seen := map[string]bool{}

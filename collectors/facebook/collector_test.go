@@ -102,6 +102,7 @@ func newHarnessWith(t *testing.T, sim *Simulator, h http.Handler) *harness {
 		t.Fatal(err)
 	}
 	c.Policy = fastRetry
+	c.lookback = 0 // the since-semantics tests; TestCommentLookback sets it
 	hs := &harness{t: t, sim: sim, srv: srv, c: c, out: out, logs: logs}
 	t.Cleanup(hs.checkSecrets)
 	return hs
@@ -749,4 +750,37 @@ func BenchmarkCollect(b *testing.B) {
 		srv.Close()
 	}
 	b.ReportMetric(float64(mentions)/time.Since(start).Seconds(), "mentions/s")
+}
+
+// With comment_lookback, a pass lists again the posts of the look-back
+// window (so comments made since the last pass on older posts are read) and
+// asks each post for its comments since the checkpoint only.
+func TestCommentLookback(t *testing.T) {
+	h := newHarness(t, backlog())
+	h.c.lookback = 72 * time.Hour
+	since := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+	if err := h.c.Collect(context.Background(), feedSource, collectors.Checkpoint{Since: since}, func(context.Context, collectors.Page) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	h.out.mu.Lock()
+	defer h.out.mu.Unlock()
+	var posts, comments int
+	for _, r := range h.out.reqs {
+		got, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/feed"):
+			posts++
+			if lb := time.Now().Add(-72 * time.Hour).Unix(); got > lb+5 || got < lb-5 {
+				t.Errorf("posts asked since %d, want the look-back %d", got, lb)
+			}
+		case strings.HasSuffix(r.URL.Path, "/comments"):
+			comments++
+			if got != since.Unix() {
+				t.Errorf("comments asked since %d, want the checkpoint %d", got, since.Unix())
+			}
+		}
+	}
+	if posts == 0 || comments == 0 {
+		t.Fatalf("%d posts requests, %d comments requests", posts, comments)
+	}
 }
