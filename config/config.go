@@ -187,6 +187,10 @@ type YouTube struct {
 	APIKeyEnv       string `yaml:"api_key_env"`
 	APIKeyFile      string `yaml:"api_key_file"`
 	DailyQuotaUnits int    `yaml:"daily_quota_units"`
+	// ReplyLookback: each pass reads again the comment threads started this
+	// long before the checkpoint, so new replies to them are collected (a
+	// page of 100 threads costs a unit). Default 48h.
+	ReplyLookback Duration `yaml:"reply_lookback"`
 }
 
 // Facebook configures Graph API access.
@@ -241,7 +245,7 @@ func Default() Config {
 		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD"},
 		Process:    Process{BatchSize: 10000, Inserters: 2, BatchTimeout: Duration(time.Second), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second)},
 		Twitter:    Twitter{BaseURL: "https://api.x.com", BearerTokenEnv: "GOVLISTEN_TWITTER_BEARER_TOKEN"},
-		YouTube:    YouTube{BaseURL: "https://youtube.googleapis.com/", APIKeyEnv: "GOVLISTEN_YOUTUBE_API_KEY", DailyQuotaUnits: 10000},
+		YouTube:    YouTube{BaseURL: "https://youtube.googleapis.com/", APIKeyEnv: "GOVLISTEN_YOUTUBE_API_KEY", DailyQuotaUnits: 10000, ReplyLookback: Duration(48 * time.Hour)},
 		Facebook:   Facebook{BaseURL: "https://graph.facebook.com", APIVersion: "v23.0", AccessTokenEnv: "GOVLISTEN_FACEBOOK_ACCESS_TOKEN", CommentLookback: Duration(72 * time.Hour)},
 	}
 }

@@ -19,8 +19,11 @@
 //
 // The API has no "since" parameter for comments, so each pass reads threads
 // newest first (order=time) and stops at the page where it meets a thread
-// with nothing at or after the checkpoint's Since. Replies to threads older
-// than that are not seen: a limitation of the API, not of the pass.
+// started more than youtube.reply_lookback (default 48h) before the
+// checkpoint's Since with nothing at or after Since; threads inside the
+// look-back are read again, so new replies to them are collected, and only
+// what is new is emitted. Replies to threads older than the look-back are
+// not seen: the API lists threads by when they started.
 package youtube
 
 import (
@@ -70,6 +73,9 @@ type Collector struct {
 	log    *slog.Logger
 	retry  collectors.RetryPolicy
 	now    func() time.Time
+	// lookback is youtube.reply_lookback: threads this much older than the
+	// checkpoint are read again for new replies.
+	lookback time.Duration
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -108,7 +114,7 @@ func New(cfg *config.Config, getenv func(string) string, hc *http.Client, budget
 	if err != nil {
 		return nil, fmt.Errorf("youtube: client for %s: %w", stripQuery(cfg.YouTube.BaseURL), err)
 	}
-	return &Collector{svc: svc, key: key, budget: budget, log: log, now: now}, nil
+	return &Collector{svc: svc, key: key, budget: budget, log: log, now: now, lookback: cfg.YouTube.ReplyLookback.D()}, nil
 }
 
 func orDefault(s, dflt string) string {
@@ -252,7 +258,11 @@ func (r *run) keepNew(threads []*thread) (ms []*mention.Mention, reachedOld bool
 	for _, t := range threads {
 		latest := t.latest()
 		if latest.Before(r.since) {
-			reachedOld = true
+			// Nothing new. Past the look-back window, the pass has reached
+			// what it read before.
+			if t.top.active.Before(r.since.Add(-r.c.lookback)) {
+				reachedOld = true
+			}
 			continue
 		}
 		if latest.After(r.newest) {
