@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -158,4 +159,44 @@ func (b *KVBudget) read(ctx context.Context, key string) (spent int, rev uint64,
 func isWrongSequence(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// KVGate is a Gate kept in a NATS KV bucket under Key (a platform), shared
+// by every collector replica. Safe for concurrent use.
+type KVGate struct {
+	KV  jetstream.KeyValue
+	Key string
+}
+
+var _ Gate = (*KVGate)(nil)
+
+type gateState struct {
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+// Until implements Gate.
+func (g *KVGate) Until(ctx context.Context) (time.Time, string, error) {
+	e, err := g.KV.Get(ctx, g.Key+".hold")
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return time.Time{}, "", nil
+	}
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	var st gateState
+	if err := json.Unmarshal(e.Value(), &st); err != nil {
+		return time.Time{}, "", fmt.Errorf("gate %s: %w", g.Key, err)
+	}
+	return st.Until, st.Reason, nil
+}
+
+// Hold implements Gate. It never moves the gate earlier.
+func (g *KVGate) Hold(ctx context.Context, until time.Time, reason string) error {
+	if cur, _, err := g.Until(ctx); err == nil && !until.After(cur) {
+		return nil
+	}
+	b, _ := json.Marshal(gateState{Until: until.UTC(), Reason: reason})
+	_, err := g.KV.Put(ctx, g.Key+".hold", b)
+	return err
 }

@@ -68,6 +68,19 @@ type RetryPolicy struct {
 	MaxWait time.Duration
 	// OnWait, when set, is told about every wait (for logs and metrics).
 	OnWait func(wait time.Duration, err error)
+	// Gate, when set, shares rate-limit waits between every source and
+	// replica of a platform: Retry waits on it before each call, and tells
+	// it of each wait the platform asks for, so one replica's 429 holds the
+	// others back instead of each finding out for itself.
+	Gate Gate
+}
+
+// Gate is a platform's shared "no calls before" time (see KVGate).
+type Gate interface {
+	// Until is the time before which no call should be made, and why.
+	Until(ctx context.Context) (time.Time, string, error)
+	// Hold records that the platform asked for no calls before until.
+	Hold(ctx context.Context, until time.Time, reason string) error
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -94,6 +107,11 @@ func Retry(ctx context.Context, p RetryPolicy, fn func(context.Context) error) e
 	p = p.withDefaults()
 	backoff := p.Min
 	for attempt := 1; ; {
+		if p.Gate != nil {
+			if err := waitGate(ctx, p); err != nil {
+				return err
+			}
+		}
 		err := fn(ctx)
 		if err == nil {
 			return nil
@@ -108,6 +126,10 @@ func Retry(ctx context.Context, p RetryPolicy, fn func(context.Context) error) e
 		}
 		var wait time.Duration
 		if errors.As(err, &rl) {
+			if p.Gate != nil {
+				// Best effort: a failure here only means other replicas find out for themselves.
+				_ = p.Gate.Hold(ctx, time.Now().Add(rl.Wait), rl.Reason)
+			}
 			if rl.Wait > p.MaxWait {
 				return err
 			}
@@ -128,5 +150,28 @@ func Retry(ctx context.Context, p RetryPolicy, fn func(context.Context) error) e
 			return ctx.Err()
 		case <-time.After(wait):
 		}
+	}
+}
+
+// waitGate waits until the shared gate opens, or returns a RateLimitError
+// when that is further away than p.MaxWait.
+func waitGate(ctx context.Context, p RetryPolicy) error {
+	until, reason, err := p.Gate.Until(ctx)
+	if err != nil || !until.After(time.Now()) {
+		return nil // an unreadable gate does not stop collection
+	}
+	wait := time.Until(until)
+	rl := &RateLimitError{Wait: wait, Reason: "shared: " + reason}
+	if wait > p.MaxWait {
+		return rl
+	}
+	if p.OnWait != nil {
+		p.OnWait(wait, rl)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(wait):
+		return nil
 	}
 }

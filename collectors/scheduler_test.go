@@ -201,3 +201,52 @@ func TestKVBudgetSharedByReplicas(t *testing.T) {
 		t.Fatalf("left %d, %v", left, err)
 	}
 }
+
+// A rate-limit wait one replica is told of holds back the others' calls.
+func TestGateSharesWaits(t *testing.T) {
+	cfg := testenv.Config()
+	cfg.NATS.URL = testenv.NATS(t)
+	conn := testenv.Bus(t, cfg)
+	ctx := context.Background()
+	kv, err := conn.JS.KeyValue(ctx, bus.BucketQuota)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := func() collectors.RetryPolicy {
+		return collectors.RetryPolicy{Min: time.Millisecond, Gate: &collectors.KVGate{KV: kv, Key: "twitter"}}
+	}
+	calls := 0
+	start := time.Now()
+	err = collectors.Retry(ctx, policy(), func(context.Context) error {
+		calls++
+		if calls == 1 {
+			return &collectors.RateLimitError{Wait: 1500 * time.Millisecond, Reason: "429"}
+		}
+		return nil
+	})
+	if err != nil || calls != 2 {
+		t.Fatalf("first replica: %v after %d calls", err, calls)
+	}
+	// A second replica calling right after the 429 would have waited too.
+	if err := (&collectors.KVGate{KV: kv, Key: "twitter"}).Hold(ctx, time.Now().Add(time.Second), "429"); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if err := collectors.Retry(ctx, policy(), func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(before); waited < 900*time.Millisecond {
+		t.Fatalf("second replica called after %s, before the shared reset", waited)
+	}
+	if time.Since(start) < 1500*time.Millisecond {
+		t.Fatal("first replica did not wait for the reset")
+	}
+	// A hold further away than MaxWait comes back as a RateLimitError.
+	_ = (&collectors.KVGate{KV: kv, Key: "twitter"}).Hold(ctx, time.Now().Add(time.Hour), "window spent")
+	p := policy()
+	p.MaxWait = time.Minute
+	var rl *collectors.RateLimitError
+	if err := collectors.Retry(ctx, p, func(context.Context) error { return nil }); !errors.As(err, &rl) {
+		t.Fatalf("got %v, want a RateLimitError", err)
+	}
+}

@@ -13,8 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/govlisten/govlisten/bus"
 	"github.com/govlisten/govlisten/collectors"
 	"github.com/govlisten/govlisten/collectors/facebook"
@@ -96,26 +94,39 @@ func openLedger(ctx context.Context, cfg *config.Config, log *slog.Logger) *sink
 // buildCollectors makes a collector for each platform that has a source.
 // YouTube's daily units are one budget for every replica, kept in KV.
 func buildCollectors(ctx context.Context, conn *bus.Conn, cfg *config.Config, getenv func(string) string, log *slog.Logger) (map[string]collectors.Collector, error) {
+	quota, err := conn.JS.KeyValue(ctx, bus.BucketQuota)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", bus.BucketQuota, err)
+	}
 	out := map[string]collectors.Collector{}
 	for _, src := range cfg.Sources {
 		if out[src.Platform] != nil {
 			continue
 		}
-		var (
-			c   collectors.Collector
-			err error
-		)
+		var c collectors.Collector
+		// One gate per platform, shared by every replica: a 429 or a
+		// throttling answer to one holds them all back.
+		gate := &collectors.KVGate{KV: quota, Key: src.Platform}
 		switch src.Platform {
 		case "twitter":
-			c, err = twitter.New(cfg, getenv, nil, log)
+			var tc *twitter.Collector
+			if tc, err = twitter.New(cfg, getenv, nil, log); err == nil {
+				tc.Retry.Gate = gate
+				c = tc
+			}
 		case "youtube":
-			var kv jetstream.KeyValue
-			if kv, err = conn.JS.KeyValue(ctx, bus.BucketQuota); err == nil {
-				budget := &collectors.KVBudget{KV: kv, Key: "youtube", Units: cfg.YouTube.DailyQuotaUnits, Location: collectors.Pacific}
-				c, err = youtube.New(cfg, getenv, nil, budget, log)
+			budget := &collectors.KVBudget{KV: quota, Key: "youtube", Units: cfg.YouTube.DailyQuotaUnits, Location: collectors.Pacific}
+			var yc *youtube.Collector
+			if yc, err = youtube.New(cfg, getenv, nil, budget, log); err == nil {
+				yc.Retry.Gate = gate
+				c = yc
 			}
 		case "facebook":
-			c, err = facebook.New(cfg, getenv, nil, log)
+			var fc *facebook.Collector
+			if fc, err = facebook.New(cfg, getenv, nil, log); err == nil {
+				fc.Policy.Gate = gate
+				c = fc
+			}
 		default:
 			err = fmt.Errorf("unknown platform %q", src.Platform)
 		}

@@ -71,8 +71,9 @@ type Collector struct {
 	key    string // only to scrub it from error texts
 	budget collectors.Budget
 	log    *slog.Logger
-	retry  collectors.RetryPolicy
-	now    func() time.Time
+	// Retry bounds the retries of each call; set it before the first Collect.
+	Retry collectors.RetryPolicy
+	now   func() time.Time
 	// lookback is youtube.reply_lookback: threads this much older than the
 	// checkpoint are read again for new replies.
 	lookback time.Duration
@@ -143,7 +144,7 @@ func (c *Collector) Collect(ctx context.Context, src config.Source, from collect
 	if r.maxPages <= 0 {
 		r.maxPages = defaultMaxPages
 	}
-	r.policy = c.retry
+	r.policy = c.Retry
 	r.policy.OnWait = func(wait time.Duration, err error) {
 		log.Warn("YouTube call failed; waiting before the next try", "wait", wait, "err", err)
 	}

@@ -111,9 +111,9 @@ func newEnv(t testing.TB, o envOpts) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.retry = collectors.RetryPolicy{Attempts: 4, Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+	c.Retry = collectors.RetryPolicy{Attempts: 4, Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	if o.policy != nil {
-		c.retry = *o.policy
+		c.Retry = *o.policy
 	}
 	return &testEnv{sim: sim, c: c, clk: o.clk, budget: budget, logs: logs, url: srv.URL}
 }
