@@ -166,8 +166,28 @@ func (c *SourcesCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	quota, err := conn.JS.KeyValue(ctx, bus.BucketQuota)
+	if err != nil {
+		return err
+	}
+	// What each platform has left: YouTube's units today; for all, a
+	// shared rate-limit hold if one is in force.
+	left := map[string]string{}
+	for _, p := range []string{"twitter", "youtube", "facebook"} {
+		var parts []string
+		if p == "youtube" {
+			b := &collectors.KVBudget{KV: quota, Key: "youtube", Units: cfg.YouTube.DailyQuotaUnits, Location: collectors.Pacific}
+			if n, err := b.Left(ctx); err == nil {
+				parts = append(parts, fmt.Sprintf("%d units today", n))
+			}
+		}
+		if until, reason, err := (&collectors.KVGate{KV: quota, Key: p}).Until(ctx); err == nil && until.After(time.Now()) {
+			parts = append(parts, "held until "+until.Format(time.RFC3339)+" ("+reason+")")
+		}
+		left[p] = strings.Join(parts, ", ")
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tPLATFORM\tKIND\tCHECKPOINT\tLAST RUN\tPUBLISHED\tQUOTA UNITS\tLAST ERROR")
+	fmt.Fprintln(tw, "SOURCE\tPLATFORM\tKIND\tCHECKPOINT\tLAST RUN\tPUBLISHED\tQUOTA UNITS\tQUOTA LEFT\tLAST ERROR")
 	names := make([]string, 0, len(cfg.Sources))
 	for _, s := range cfg.Sources {
 		names = append(names, s.Name)
@@ -192,7 +212,7 @@ func (c *SourcesCmd) Run(ctx context.Context, g *Globals) error {
 			units = fmt.Sprint(run.QuotaUnits)
 			lastErr = run.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, src.Platform, src.Kind, describeCheckpoint(cp), last, published, units, oneLine(lastErr, 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, src.Platform, src.Kind, describeCheckpoint(cp), last, published, units, left[src.Platform], oneLine(lastErr, 80))
 	}
 	return tw.Flush()
 }
