@@ -97,6 +97,12 @@ type KVBudget struct {
 	Units    int
 	Location *time.Location
 	Now      func() time.Time
+	// Pace spreads the budget over the day: by a given time of day no more
+	// than that share of Units (plus an eighth, so a day can start) may be
+	// spent, so collection goes on until midnight instead of stopping at
+	// noon. A call that would run ahead gets a QuotaError until the units
+	// have accrued.
+	Pace bool
 }
 
 var _ Budget = (*KVBudget)(nil)
@@ -118,6 +124,11 @@ func (b *KVBudget) Spend(ctx context.Context, units int) error {
 		if spent+units > b.Units {
 			return &QuotaError{Until: next, Reason: fmt.Sprintf("%d of %d %s units spent today, %d more asked", spent, b.Units, b.Key, units)}
 		}
+		if b.Pace {
+			if at := b.accrued(spent+units, next); at.After(b.now()) {
+				return &QuotaError{Until: at, Reason: fmt.Sprintf("pacing %d %s units over the day: %d spent so far", b.Units, b.Key, spent)}
+			}
+		}
 		val := []byte(strconv.Itoa(spent + units))
 		if rev == 0 {
 			_, err = b.KV.Create(ctx, key, val)
@@ -132,6 +143,25 @@ func (b *KVBudget) Spend(ctx context.Context, units int) error {
 		}
 		// Another replica spent at the same time: read again.
 	}
+}
+
+func (b *KVBudget) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
+// accrued is when a paced budget allows total units spent in the day that
+// ends at next.
+func (b *KVBudget) accrued(total int, next time.Time) time.Time {
+	const day = 24 * time.Hour
+	burst := b.Units / 8
+	if total <= burst {
+		return time.Time{}
+	}
+	share := float64(total-burst) / float64(b.Units)
+	return next.Add(-day).Add(time.Duration(share * float64(day)))
 }
 
 // Left implements Budget.

@@ -250,3 +250,38 @@ func TestGateSharesWaits(t *testing.T) {
 		t.Fatalf("got %v, want a RateLimitError", err)
 	}
 }
+
+// A paced budget spreads the units over the day: by 06:00 Pacific no more
+// than a quarter (plus an eighth to start the day) is spent, and the
+// refusal says when the next units accrue.
+func TestKVBudgetPacing(t *testing.T) {
+	cfg := testenv.Config()
+	cfg.NATS.URL = testenv.NATS(t)
+	conn := testenv.Bus(t, cfg)
+	ctx := context.Background()
+	kv, _ := conn.JS.KeyValue(ctx, bus.BucketQuota)
+	at := time.Date(2026, 11, 26, 6, 0, 0, 0, collectors.Pacific)
+	b := &collectors.KVBudget{KV: kv, Key: "youtube", Units: 800, Location: collectors.Pacific, Pace: true, Now: func() time.Time { return at }}
+	spent := 0
+	var qe *collectors.QuotaError
+	for {
+		err := b.Spend(ctx, 1)
+		if errors.As(err, &qe) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		spent++
+	}
+	if spent != 800/4+800/8 {
+		t.Fatalf("spent %d units by 06:00, want %d", spent, 800/4+800/8)
+	}
+	if !qe.Until.After(at) || qe.Until.After(at.Add(5*time.Minute)) {
+		t.Fatalf("paced until %v, want within minutes of %v", qe.Until, at)
+	}
+	at = qe.Until
+	if err := b.Spend(ctx, 1); err != nil {
+		t.Fatalf("after the units accrued: %v", err)
+	}
+}

@@ -115,7 +115,7 @@ func buildCollectors(ctx context.Context, conn *bus.Conn, cfg *config.Config, ge
 				c = tc
 			}
 		case "youtube":
-			budget := &collectors.KVBudget{KV: quota, Key: "youtube", Units: cfg.YouTube.DailyQuotaUnits, Location: collectors.Pacific}
+			budget := &collectors.KVBudget{KV: quota, Key: "youtube", Units: cfg.YouTube.DailyQuotaUnits, Location: collectors.Pacific, Pace: true}
 			var yc *youtube.Collector
 			if yc, err = youtube.New(cfg, getenv, nil, budget, log); err == nil {
 				yc.Retry.Gate = gate
