@@ -124,7 +124,7 @@ func (e *env) run(stdin []byte, args ...string) (stdout, stderr string, code int
 }
 
 // start runs the binary in the background; it is killed when the test ends.
-func (e *env) start(args ...string) (*exec.Cmd, *syncBuffer) {
+func (e *env) start(args ...string) (*proc, *syncBuffer) {
 	e.t.Helper()
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = e.vars
@@ -133,13 +133,30 @@ func (e *env) start(args ...string) (*exec.Cmd, *syncBuffer) {
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
+	p := &proc{Cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
 	e.t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
+		_ = cmd.Process.Kill()
+		<-p.done
 	})
-	return cmd, logs
+	return p, logs
+}
+
+// proc is a child process with one owner of its exec.Cmd.Wait: Wait may be
+// called any number of times, from any goroutine.
+type proc struct {
+	*exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// Wait returns the child's exit error once it has exited.
+func (p *proc) Wait() error {
+	<-p.done
+	return p.err
 }
 
 // syncBuffer collects a child's output while the test reads it.
