@@ -236,6 +236,11 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
 			log.Info("simulator", "platform", s.platform, "url", s.url)
 		}
 		cfg.Sources = demoSources()
+		// The simulated API has no daily quota, and its comments arrive far
+		// faster than a real channel's: a short reply look-back keeps each
+		// pass quick.
+		cfg.YouTube.DailyQuotaUnits = 1_000_000_000
+		cfg.YouTube.ReplyLookback = config.Duration(time.Minute)
 		getenv = func(k string) string {
 			switch k {
 			case cfg.Twitter.BearerTokenEnv, cfg.YouTube.APIKeyEnv, cfg.Facebook.AccessTokenEnv:
@@ -298,7 +303,7 @@ func demoSources() []config.Source {
 	every := config.Duration(15 * time.Second)
 	dwp := twitter.SimAccounts()[0]
 	yt := youtube.SimSources()[0]
-	yt.Name, yt.Every = "demo-youtube-channel", every
+	yt.Name, yt.Every, yt.MaxPages = "demo-youtube-channel", every, 1000
 	return []config.Source{
 		{Name: "demo-x-search", Platform: "twitter", Kind: "search", Query: `(@DWP OR "Universal Credit" OR HMRC OR NHS) -is:retweet`, Every: every},
 		{Name: "demo-x-mentions", Platform: "twitter", Kind: "mentions", UserID: dwp.ID, Own: []string{dwp.ID}, Every: every, Department: "dwp"},
