@@ -270,7 +270,8 @@ func TestUpLandsEverythingServed(t *testing.T) {
 			}
 		}
 		if missing > 0 || extra > 0 {
-			t.Errorf("%s: %d served but not stored, %d stored but never served (of %d served)", p, missing, extra, len(early[p]))
+			t.Errorf("%s: %d served but not stored, %d stored but never served (of %d served); up's last log lines:\n%s",
+				p, missing, extra, len(early[p]), tail(logs.String(), 4000))
 		}
 		total += len(early[p])
 	}
