@@ -47,7 +47,7 @@ var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // Open connects to the configured ClickHouse. The password comes from
 // clickhouse.password_env / password_file when set, else from the DSN.
 func Open(ctx context.Context, cfg *config.Config, getenv func(string) string) (*Store, error) {
-	return OpenDSN(ctx, cfg.ClickHouseDSN(), cfg.ShowClickHouseDSN(), func() (string, error) {
+	return openDSN(ctx, cfg.ClickHouseDSN(), cfg.ShowClickHouseDSN(), cfg.ClickHouse.Compression, func() (string, error) {
 		return config.Secret(getenv, cfg.ClickHouse.PasswordEnv, cfg.ClickHouse.PasswordFile)
 	})
 }
@@ -56,6 +56,10 @@ func Open(ctx context.Context, cfg *config.Config, getenv func(string) string) (
 // masked, for messages; password, when it returns a non-empty value,
 // overrides the DSN's.
 func OpenDSN(ctx context.Context, dsn, shown string, password func() (string, error)) (*Store, error) {
+	return openDSN(ctx, dsn, shown, "lz4", password)
+}
+
+func openDSN(_ context.Context, dsn, shown, compression string, password func() (string, error)) (*Store, error) {
 	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse.dsn %s: %w", shown, err)
@@ -80,7 +84,14 @@ func OpenDSN(ctx context.Context, dsn, shown string, password func() (string, er
 	if opts.DialTimeout == 0 || opts.DialTimeout == 30*time.Second {
 		opts.DialTimeout = 5 * time.Second
 	}
-	opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+	switch compression {
+	case "none":
+		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionNone}
+	case "zstd":
+		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionZSTD}
+	default:
+		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+	}
 	opts.MaxOpenConns = 8
 	conn, err := clickhouse.Open(opts)
 	if err != nil {
