@@ -141,13 +141,20 @@ func buildCollectors(ctx context.Context, conn *bus.Conn, cfg *config.Config, ge
 // SourcesCmd is `govlisten sources`.
 type SourcesCmd struct {
 	NATSFlag
+	ClickHouseFlag
 }
 
 // Run lists the sources.
 func (c *SourcesCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.loadWith(c.NATSFlag)
+	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag)
 	if err != nil {
 		return err
+	}
+	// The last day of runs from the ledger, when ClickHouse is reachable.
+	ledger := map[string]string{}
+	if st := openLedger(ctx, cfg, log); st != nil {
+		ledger = ledgerDay(ctx, st)
+		st.Close()
 	}
 	conn, err := openBus(ctx, cfg, "sources", 10*time.Second)
 	if err != nil {
@@ -187,7 +194,7 @@ func (c *SourcesCmd) Run(ctx context.Context, g *Globals) error {
 		left[p] = strings.Join(parts, ", ")
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tPLATFORM\tKIND\tCHECKPOINT\tLAST RUN\tPUBLISHED\tQUOTA UNITS\tQUOTA LEFT\tLAST ERROR")
+	fmt.Fprintln(tw, "SOURCE\tPLATFORM\tKIND\tCHECKPOINT\tLAST RUN\tPUBLISHED\tQUOTA UNITS\tQUOTA LEFT\tLAST 24H (LEDGER)\tLAST ERROR")
 	names := make([]string, 0, len(cfg.Sources))
 	for _, s := range cfg.Sources {
 		names = append(names, s.Name)
@@ -212,9 +219,29 @@ func (c *SourcesCmd) Run(ctx context.Context, g *Globals) error {
 			units = fmt.Sprint(run.QuotaUnits)
 			lastErr = run.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, src.Platform, src.Kind, describeCheckpoint(cp), last, published, units, left[src.Platform], oneLine(lastErr, 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, src.Platform, src.Kind, describeCheckpoint(cp), last, published, units, left[src.Platform], ledger[name], oneLine(lastErr, 80))
 	}
 	return tw.Flush()
+}
+
+// ledgerDay sums each source's runs of the last 24 hours from
+// collection_runs: runs, mentions published, runs cut short.
+func ledgerDay(ctx context.Context, st *sink.Store) map[string]string {
+	out := map[string]string{}
+	rows, err := st.Conn().Query(ctx, "SELECT source, count(), sum(items_published), countIf(truncated = 1) FROM "+st.DB()+
+		".collection_runs WHERE started_at > now() - 86400 GROUP BY source")
+	if err != nil {
+		return out
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var source string
+		var runs, published, truncated uint64
+		if rows.Scan(&source, &runs, &published, &truncated) == nil {
+			out[source] = fmt.Sprintf("%d runs, %d published, %d cut short", runs, published, truncated)
+		}
+	}
+	return out
 }
 
 func describeCheckpoint(cp collectors.Checkpoint) string {

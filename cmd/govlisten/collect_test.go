@@ -175,7 +175,8 @@ func TestCollectorKilledMidRun(t *testing.T) {
 	n := e.compareServed(urls)
 	t.Logf("%d mentions served, each stored once", n)
 	out, stderr, code := e.run(nil, "sources", "--config", cfgPath)
-	if code != 0 || !strings.Contains(out, "yt-channel") || !strings.Contains(out, "units today") || strings.Contains(out, "never") {
+	if code != 0 || !strings.Contains(out, "yt-channel") || !strings.Contains(out, "units today") || strings.Contains(out, "never") ||
+		!strings.Contains(out, " runs, ") {
 		t.Errorf("sources exited %d:\n%s\n%s", code, out, stderr)
 	}
 	if got := e.count("SELECT count() FROM DB.collection_runs WHERE truncated = 0"); got < 4 {
