@@ -17,8 +17,17 @@
 -- avg(sentiment) weighs a mention delivered twice twice; redelivery is rare
 -- (a crash between insert and ack), so the mean is right to well within a
 -- rounding. A re-tag (new taxonomy) stores the mention under its new tags
--- as well as its old ones: rebuild the days it touched from mentions FINAL
--- (docs/schema.md shows how). Queries that must be exact use mentions FINAL.
+-- as well as its old ones: rebuild the months it touched from mentions
+-- FINAL, for each month M (YYYYMM):
+--   ALTER TABLE mentions_daily DROP PARTITION M;
+--   INSERT INTO mentions_daily SELECT day, platform, departments, topics,
+--     uniqState(id), uniqIfState(id, toUInt8(sentiment_label = 'negative')),
+--     uniqIfState(id, toUInt8(sentiment_label = 'neutral')),
+--     uniqIfState(id, toUInt8(sentiment_label = 'positive')),
+--     avgState(sentiment), maxState(likes + shares + replies)
+--   FROM mentions FINAL WHERE toYYYYMM(day) = M
+--   GROUP BY day, platform, departments, topics;
+-- Queries that must be exact use mentions FINAL.
 
 CREATE TABLE IF NOT EXISTS {{.DB}}.mentions_daily (
     day Date COMMENT 'UTC day posted',
