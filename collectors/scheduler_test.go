@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/govlisten/govlisten/bus"
 	"github.com/govlisten/govlisten/collectors"
 	"github.com/govlisten/govlisten/config"
@@ -158,14 +160,8 @@ func TestLeaseExcludesSecondReplica(t *testing.T) {
 // Replicas drawing on one KV budget never spend more than it holds between
 // them, and a spent budget says until when.
 func TestKVBudgetSharedByReplicas(t *testing.T) {
-	cfg := testenv.Config()
-	cfg.NATS.URL = testenv.NATS(t)
-	conn := testenv.Bus(t, cfg)
 	ctx := context.Background()
-	kv, err := conn.JS.KeyValue(ctx, bus.BucketQuota)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := quotaBucket(t)
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	var granted atomic.Int64
 	done := make(chan struct{})
@@ -204,20 +200,14 @@ func TestKVBudgetSharedByReplicas(t *testing.T) {
 
 // A rate-limit wait one replica is told of holds back the others' calls.
 func TestGateSharesWaits(t *testing.T) {
-	cfg := testenv.Config()
-	cfg.NATS.URL = testenv.NATS(t)
-	conn := testenv.Bus(t, cfg)
 	ctx := context.Background()
-	kv, err := conn.JS.KeyValue(ctx, bus.BucketQuota)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := quotaBucket(t)
 	policy := func() collectors.RetryPolicy {
 		return collectors.RetryPolicy{Min: time.Millisecond, Gate: &collectors.KVGate{KV: kv, Key: "twitter"}}
 	}
 	calls := 0
 	start := time.Now()
-	err = collectors.Retry(ctx, policy(), func(context.Context) error {
+	err := collectors.Retry(ctx, policy(), func(context.Context) error {
 		calls++
 		if calls == 1 {
 			return &collectors.RateLimitError{Wait: 1500 * time.Millisecond, Reason: "429"}
@@ -255,11 +245,8 @@ func TestGateSharesWaits(t *testing.T) {
 // than a quarter (plus an eighth to start the day) is spent, and the
 // refusal says when the next units accrue.
 func TestKVBudgetPacing(t *testing.T) {
-	cfg := testenv.Config()
-	cfg.NATS.URL = testenv.NATS(t)
-	conn := testenv.Bus(t, cfg)
 	ctx := context.Background()
-	kv, _ := conn.JS.KeyValue(ctx, bus.BucketQuota)
+	kv := quotaBucket(t)
 	at := time.Date(2026, 11, 26, 6, 0, 0, 0, collectors.Pacific)
 	b := &collectors.KVBudget{KV: kv, Key: "youtube", Units: 800, Location: collectors.Pacific, Pace: true, Now: func() time.Time { return at }}
 	spent := 0
@@ -284,4 +271,17 @@ func TestKVBudgetPacing(t *testing.T) {
 	if err := b.Spend(ctx, 1); err != nil {
 		t.Fatalf("after the units accrued: %v", err)
 	}
+}
+
+// quotaBucket is bucket govlisten_quota on a fresh in-process NATS.
+func quotaBucket(t *testing.T) jetstream.KeyValue {
+	t.Helper()
+	cfg := testenv.Config()
+	cfg.NATS.URL = testenv.NATS(t)
+	conn := testenv.Bus(t, cfg)
+	kv, err := conn.JS.KeyValue(context.Background(), bus.BucketQuota)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
 }
