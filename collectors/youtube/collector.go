@@ -297,9 +297,20 @@ func (r *run) emitPage(ctx context.Context, ms []*mention.Mention, targetDone bo
 
 func (r *run) checkpoint(final, targetDone bool) collectors.Checkpoint {
 	if final {
+		// The newest item seen, but never later than the second the pass
+		// started: a reply posted during the pass to a thread already read
+		// is older than items read after it, and must stay at or after the
+		// next pass's Since to be collected. The overlap is read again and
+		// dropped downstream by message id.
 		since := r.since
 		if r.newest.After(since) {
 			since = r.newest
+		}
+		if start := r.started.Truncate(time.Second); !r.started.IsZero() && since.After(start) {
+			since = start
+			if r.since.After(since) {
+				since = r.since
+			}
 		}
 		return collectors.Checkpoint{Since: since}
 	}
