@@ -49,6 +49,8 @@ type Config struct {
 	// Taxonomy is the path of the taxonomy YAML; empty uses the built-in UK
 	// government taxonomy.
 	Taxonomy string `yaml:"taxonomy"`
+	// Tagging tunes the tag step: reload and sentiment labels.
+	Tagging Tagging `yaml:"tagging"`
 	// Twitter, YouTube and Facebook configure the collectors' API access.
 	Twitter  Twitter  `yaml:"twitter"`
 	YouTube  YouTube  `yaml:"youtube"`
@@ -178,6 +180,24 @@ type Process struct {
 	RetryMax Duration `yaml:"retry_max"`
 }
 
+// Tagging tunes the tag step.
+type Tagging struct {
+	// ReloadInterval is how often a processor checks the taxonomy file and
+	// reloads it when it changed (a file that does not compile is logged and
+	// the last good taxonomy kept). 0 turns reload off. Default 5s.
+	ReloadInterval Duration `yaml:"reload_interval"`
+	// Sentiment sets where the three labels begin.
+	Sentiment SentimentLabels `yaml:"sentiment"`
+}
+
+// SentimentLabels are the score thresholds of the three sentiment labels:
+// a score at or below Negative is negative, at or above Positive is
+// positive, anything between is neutral.
+type SentimentLabels struct {
+	Negative float64 `yaml:"negative"`
+	Positive float64 `yaml:"positive"`
+}
+
 // Twitter configures X API v2 access.
 type Twitter struct {
 	BaseURL         string `yaml:"base_url"`
@@ -247,6 +267,7 @@ func Default() Config {
 			LeaseTTL:    Duration(2 * time.Minute),
 		},
 		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD", Compression: "lz4"},
+		Tagging:    Tagging{ReloadInterval: Duration(5 * time.Second), Sentiment: SentimentLabels{Negative: -0.05, Positive: 0.05}},
 		Process:    Process{BatchSize: 10000, Inserters: 2, BatchTimeout: Duration(time.Second), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second)},
 		Twitter:    Twitter{BaseURL: "https://api.x.com", BearerTokenEnv: "GOVLISTEN_TWITTER_BEARER_TOKEN"},
 		YouTube:    YouTube{BaseURL: "https://youtube.googleapis.com/", APIKeyEnv: "GOVLISTEN_YOUTUBE_API_KEY", DailyQuotaUnits: 10000, ReplyLookback: Duration(48 * time.Hour)},
@@ -333,6 +354,14 @@ func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error 
 				}
 				fv.SetInt(n)
 			}
+		case reflect.Float64:
+			if s := getenv(name); s != "" {
+				x, err := strconv.ParseFloat(s, 64)
+				if err != nil {
+					return fmt.Errorf("%s: %q is not a number", name, s)
+				}
+				fv.SetFloat(x)
+			}
 		case reflect.Bool:
 			if s := getenv(name); s != "" {
 				b, err := strconv.ParseBool(s)
@@ -413,6 +442,12 @@ func (c *Config) Validate() []error {
 		if u, err := url.Parse(c.ClickHouse.DSN); err != nil || u.Scheme != "clickhouse" && u.Scheme != "tcp" || u.Host == "" {
 			bad("clickhouse.dsn", "%q is not a DSN like clickhouse://user@host:9000/database", redactURL(c.ClickHouse.DSN))
 		}
+	}
+	if c.Tagging.ReloadInterval < 0 {
+		bad("tagging.reload_interval", "must not be negative (0 turns reload off)")
+	}
+	if sl := c.Tagging.Sentiment; !(-1 <= sl.Negative && sl.Negative < sl.Positive && sl.Positive <= 1) {
+		bad("tagging.sentiment", "negative (%g) and positive (%g) must satisfy -1 <= negative < positive <= 1", sl.Negative, sl.Positive)
 	}
 	switch c.ClickHouse.Compression {
 	case "lz4", "zstd", "none":

@@ -6,9 +6,11 @@ package deploy
 
 import "embed"
 
-// Schema holds the ClickHouse schema files, applied in name order by migrate.
+// Schema holds the ClickHouse schema files, applied in name order by
+// migrate, and under clickhouse/rebuild/ the statements that rebuild a
+// rollup (not applied by migrate).
 //
-//go:embed clickhouse/*.sql
+//go:embed clickhouse/*.sql clickhouse/rebuild/*.sql
 var Schema embed.FS
 
 // Taxonomy holds the default taxonomy files.

@@ -38,7 +38,6 @@ import (
 	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/mention"
 	"github.com/govlisten/govlisten/processors/sink"
-	"github.com/govlisten/govlisten/processors/tagger"
 )
 
 // Inserter stores a batch of rows; nil means every row is stored.
@@ -71,14 +70,14 @@ type RawInserter interface {
 
 // Processor consumes stream MENTIONS. Create with New; Run once.
 type Processor struct {
-	conn   *bus.Conn
-	store  Inserter
-	raw    RawInserter // when set, messages bypass decode and tag
-	tagger *tagger.Tagger
-	cfg    config.Process
-	cons   string
-	log    *slog.Logger
-	Stats  Stats
+	conn  *bus.Conn
+	store Inserter
+	raw   RawInserter // when set, messages bypass decode and tag
+	tax   *Taxonomy
+	cfg   config.Process
+	cons  string
+	log   *slog.Logger
+	Stats Stats
 }
 
 // NewRaw returns a Processor that moves messages into ClickHouse as opaque
@@ -89,8 +88,8 @@ func NewRaw(conn *bus.Conn, raw RawInserter, cfg *config.Config, log *slog.Logge
 }
 
 // New returns a Processor for the consumer named in cfg.
-func New(conn *bus.Conn, store Inserter, tg *tagger.Tagger, cfg *config.Config, log *slog.Logger) *Processor {
-	return &Processor{conn: conn, store: store, tagger: tg, cfg: cfg.Process, cons: cfg.NATS.Consumer.Name, log: log}
+func New(conn *bus.Conn, store Inserter, tax *Taxonomy, cfg *config.Config, log *slog.Logger) *Processor {
+	return &Processor{conn: conn, store: store, tax: tax, cfg: cfg.Process, cons: cfg.NATS.Consumer.Name, log: log}
 }
 
 // result is one message after decode and tag.
@@ -253,7 +252,8 @@ func (p *Processor) prepare(m jetstream.Msg) result {
 		}
 		return result{msg: m, reason: reason, err: err}
 	}
-	return result{msg: m, row: sink.Row{M: rec, Tags: p.tagger.Tag(rec)}}
+	tg := p.tax.Current()
+	return result{msg: m, row: sink.Row{M: rec, Tags: tg.Tag(rec), Taxonomy: tg.Version}}
 }
 
 // flush stores one batch and settles every message in it. It reports

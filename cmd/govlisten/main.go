@@ -42,6 +42,8 @@ type CLI struct {
 	Sources  SourcesCmd  `cmd:"" help:"List the configured sources with their checkpoint, last run and last error."`
 	Simulate SimulateCmd `cmd:"" help:"Serve simulators of the X, YouTube and Facebook APIs on loopback."`
 	Rules    RulesCmd    `cmd:"" help:"Work with the taxonomy rules."`
+	Config   ConfigCmd   `cmd:"" help:"Check or show the configuration."`
+	Retag    RetagCmd    `cmd:"" help:"Tag stored mentions again with the current taxonomy (resumable)."`
 	DLQ      DLQCmd      `cmd:"" name:"dlq" help:"List or replay dead-lettered messages."`
 	Bench    BenchCmd    `cmd:"" help:"Measure process throughput against a raw baseline on this machine."`
 }

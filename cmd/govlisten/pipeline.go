@@ -112,7 +112,7 @@ func (c *ProcessCmd) Run(ctx context.Context, g *Globals) error {
 
 // runProcessor connects to NATS and ClickHouse and runs one Processor.
 func runProcessor(ctx context.Context, cfg *config.Config, log *slog.Logger, once, migrate bool) error {
-	tg, err := loadTagger(cfg)
+	tax, err := loadTaxonomy(cfg)
 	if err != nil {
 		return err
 	}
@@ -134,8 +134,11 @@ func runProcessor(ctx context.Context, cfg *config.Config, log *slog.Logger, onc
 			return err
 		}
 	}
-	p := processors.New(conn, store, tg, cfg, log)
-	log.Info("processing", "nats", cfg.ShowNATSURL(), "clickhouse", cfg.ShowClickHouseDSN(), "consumer", cfg.NATS.Consumer.Name, "once", once)
+	p := processors.New(conn, store, tax, cfg, log)
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go tax.Watch(wctx, cfg.Tagging.ReloadInterval.D(), log)
+	log.Info("processing", "nats", cfg.ShowNATSURL(), "clickhouse", cfg.ShowClickHouseDSN(), "consumer", cfg.NATS.Consumer.Name, "taxonomy", tax.Current().Version, "once", once)
 	err = p.Run(ctx, once)
 	log.Info("processor stopped", "received", p.Stats.Received.Load(), "inserted", p.Stats.Inserted.Load(), "dead_lettered", p.Stats.DeadLettered.Load(), "insert_errors", p.Stats.InsertErrors.Load())
 	return err
@@ -158,6 +161,12 @@ func waitClickHouse(ctx context.Context, store *sink.Store, log *slog.Logger) er
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// loadTaxonomy loads the configured taxonomy for processing: compiled,
+// versioned, and reloadable.
+func loadTaxonomy(cfg *config.Config) (*processors.Taxonomy, error) {
+	return processors.LoadTaxonomy(cfg.Taxonomy, processors.Compile())
 }
 
 func loadTagger(cfg *config.Config) (*tagger.Tagger, error) {

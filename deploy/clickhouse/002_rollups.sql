@@ -17,16 +17,10 @@
 -- avg(sentiment) weighs a mention delivered twice twice; redelivery is rare
 -- (a crash between insert and ack), so the mean is right to well within a
 -- rounding. A re-tag (new taxonomy) stores the mention under its new tags
--- as well as its old ones: rebuild the months it touched from mentions
--- FINAL, for each month M (YYYYMM):
---   ALTER TABLE mentions_daily DROP PARTITION M;
---   INSERT INTO mentions_daily SELECT day, platform, departments, topics,
---     uniqState(id), uniqIfState(id, toUInt8(sentiment_label = 'negative')),
---     uniqIfState(id, toUInt8(sentiment_label = 'neutral')),
---     uniqIfState(id, toUInt8(sentiment_label = 'positive')),
---     avgState(sentiment), maxState(likes + shares + replies)
---   FROM mentions FINAL WHERE toYYYYMM(day) = M
---   GROUP BY day, platform, departments, topics;
+-- as well as its old ones: `govlisten retag` therefore rebuilds every month
+-- it touched from mentions FINAL, with rebuild/mentions_daily.sql (after
+-- changing tags any other way, run that file by hand with the database and
+-- the month filled in).
 -- Queries that must be exact use mentions FINAL.
 
 CREATE TABLE IF NOT EXISTS {{.DB}}.mentions_daily (

@@ -167,6 +167,20 @@ func BenchmarkGovaderTweets(b *testing.B) {
 	benchScore(b, benchTweets(b), func(s string) float64 { return sia.PolarityScores(s).Compound })
 }
 
+// BenchmarkDomain scores the generated mentions with the public-sector
+// Model: VADER and the domain layer.
+func BenchmarkDomain(b *testing.B) {
+	m := NewModel()
+	benchScore(b, benchMentions(), m.Score)
+}
+
+// BenchmarkDomainTweets scores real tweets, glued into ~600-byte texts,
+// with the public-sector Model.
+func BenchmarkDomainTweets(b *testing.B) {
+	m := NewModel()
+	benchScore(b, benchTweets(b), m.Score)
+}
+
 // TestBenchMentions checks the benchmark corpus is what it claims to be,
 // and that ours agrees with govader on it.
 func TestBenchMentions(t *testing.T) {

@@ -1,35 +1,3 @@
-// Package sentiment scores text with VADER, fast enough for the hot path.
-//
-// Why it exists: the tagger wants VADER's compound score for every mention,
-// and github.com/jonreiter/govader, the Go port we standardised on, spends
-// most of its time on mechanics rather than on the model: a string(rune)
-// conversion and a map lookup for every rune (emoji replacement), regular
-// expressions for Python's str.isupper, strings.Split and strings.ToLower
-// per word, a string built for every n-gram, linear scans of small lists,
-// and some fifty allocations per mention. This package is govader's exact
-// model — the same lexicon, emoji dictionary, booster, negation and idiom
-// tables (copied from a govader analyzer in New) and the same rules,
-// applied in the same order with the same floating-point operations,
-// quirks included — re-implemented for speed: emoji are replaced only when
-// the text has any, each word is scanned once and classified (letters,
-// capitals, non-ASCII, apostrophes, punctuation) into a pooled token
-// buffer, and looked up once in a static, cache-friendly hash table that
-// answers every question the rules ask of it; n-grams are compared as word
-// ids. A typical mention is scored without heap allocation, more than ten
-// times faster than govader (BenchmarkCompound, BenchmarkGovader).
-//
-// The contract is the exactness test (sentiment_test.go): for every input —
-// real tweets, a table of tricky cases, generated and random texts —
-// Compound must equal govader's PolarityScores(text).Compound to within
-// 1e-9 (in practice they are bit-identical). A difference is a bug here,
-// even where govader departs from the Python original: we match govader,
-// not Python.
-//
-// What it must never do: no I/O and no network (the tables come from the
-// govader package compiled into the binary), no mutable state shared
-// between calls beyond the scratch pool, and never panic, whatever the
-// input — empty, blank, invalid UTF-8, NUL bytes, megabytes of emoji.
-// Compound is total: every string has a score in [-1, 1].
 package sentiment
 
 import (
@@ -132,6 +100,27 @@ type Analyzer struct {
 // about as much as govader.NewSentimentIntensityAnalyzer (a few
 // milliseconds); build one and share it.
 func New() *Analyzer {
+	return newAnalyzer(nil)
+}
+
+// extension is what a domain layer changes in govader's tables before an
+// Analyzer is built from them (see Model). Plain VADER has none.
+type extension struct {
+	// lexicon sets the valence of lower-case words: a new word, or a
+	// word of govader's Lexicon with another value; 0 takes the word out
+	// of the lexicon.
+	lexicon map[string]float64
+	// emoji adds or replaces emoji descriptions, single runes only; an
+	// empty description drops the rune.
+	emoji map[rune]string
+	// words are given phrase ids (wordInfo.id) so that a domain phrase
+	// can be matched word by word.
+	words []string
+}
+
+// newAnalyzer builds an Analyzer from a govader analyzer's tables changed
+// by ext, which may be nil.
+func newAnalyzer(ext *extension) *Analyzer {
 	sia := govader.NewSentimentIntensityAnalyzer()
 	tc := sia.Constants
 	words := make(map[string]wordInfo, len(sia.Lexicon)+len(tc.BoosterDict)+len(tc.NegateList)+32)
@@ -140,6 +129,16 @@ func New() *Analyzer {
 		e := words[w]
 		e.lex, e.flags = v, e.flags|inLexicon
 		words[w] = e
+	}
+	if ext != nil {
+		for w, v := range ext.lexicon {
+			e := words[w]
+			e.lex, e.flags = v, e.flags|inLexicon
+			if v == 0 {
+				e.flags &^= inLexicon
+			}
+			words[w] = e
+		}
 	}
 	for w, v := range tc.BoosterDict {
 		e := words[w]
@@ -188,6 +187,15 @@ func New() *Analyzer {
 			a.boostNGram = append(a.boostNGram, phraseValue{p, v})
 		}
 	}
+	if ext != nil {
+		for _, w := range ext.words {
+			if e := words[w]; e.id == 0 {
+				nextID++
+				e.id = nextID
+				words[w] = e
+			}
+		}
+	}
 	a.words = newWordTable(words)
 	for i := range 256 {
 		switch c := uint8(i); {
@@ -219,6 +227,13 @@ func New() *Analyzer {
 			continue
 		}
 		emoji[r] = d
+	}
+	if ext != nil {
+		for r, d := range ext.emoji {
+			emoji[r] = d
+		}
+	}
+	for r := range emoji {
 		a.minEmoji = min(a.minEmoji, r)
 		maxEmoji = max(maxEmoji, r)
 	}
@@ -253,7 +268,7 @@ func (a *Analyzer) emojiDescription(r rune) string {
 // the rules ask of it precomputed. It holds no pointers: the word is
 // s[off:off+n] of the text being scored.
 type token struct {
-	val   float64 // the word's valence, govader's sentiments[i]
+	val   float64 // the word's valence, govader's sentiments[i]; before valences, a tokOverride word's value
 	off   int
 	n     int
 	entry int32  // index of the lower-cased word in the word table, or -1
@@ -268,6 +283,7 @@ const (
 	tokSame                             // the word is already lower-case
 	tokOrigDone                         // tokOrigLex is known
 	tokOrigLex                          // the word as written is a Lexicon key
+	tokOverride                         // val, set by Model.match, replaces the table's value
 )
 
 // scratch is the per-call working memory, pooled.
@@ -301,33 +317,13 @@ type doc struct {
 // as govader does, each invalid byte read as U+FFFD.
 func (a *Analyzer) Compound(text string) float64 {
 	sc := a.pool.Get().(*scratch)
-	d := doc{a: a, s: strings.TrimSpace(a.replaceEmoji(sc, text))}
-	d.tokenize(sc)
-	toks := d.toks
-	n := len(toks)
-
-	butIdx := -1
-	for i := range toks {
-		t := &toks[i]
-		if butIdx < 0 && t.kind == kindBut {
-			butIdx = i
-		}
-		switch {
-		case t.flags&isBooster != 0:
-			t.val = 0
-		case i < n-1 && t.kind == kindKind && toks[i+1].kind == kindOf:
-			t.val = 0
-		case t.flags&inLexicon != 0:
-			t.val = d.valence(i)
-		default:
-			t.val = 0
-		}
-	}
+	d := a.parse(sc, text)
+	butIdx := d.valences()
 
 	// butCheck, then the plain left-to-right sum mat.Sum computes.
 	sum := 0.0
-	for i := range toks {
-		v := toks[i].val
+	for i := range d.toks {
+		v := d.toks[i].val
 		if butIdx >= 0 {
 			if i < butIdx {
 				v = (1 - butScale) * v
@@ -347,10 +343,48 @@ func (a *Analyzer) Compound(text string) float64 {
 		}
 	}
 
+	a.release(sc)
+	return normalize(sum)
+}
+
+// parse is the start of govader's PolarityScores: emoji replacement,
+// trimming and tokenizing, into sc.
+func (a *Analyzer) parse(sc *scratch, text string) doc {
+	d := doc{a: a, s: strings.TrimSpace(a.replaceEmoji(sc, text))}
+	d.tokenize(sc)
+	return d
+}
+
+// release returns sc to the pool unless one huge text grew it.
+func (a *Analyzer) release(sc *scratch) {
 	if cap(sc.text) <= maxPooledBytes && cap(sc.pad) <= maxPooledBytes && cap(sc.runes) <= maxPooledBytes && cap(sc.toks) <= maxPooledTokens {
 		a.pool.Put(sc)
 	}
-	return normalize(sum)
+}
+
+// valences sets the valence of every word (govader's sentiments list,
+// before butCheck) and returns the index of the first "but", or -1.
+func (d *doc) valences() int {
+	toks := d.toks
+	n := len(toks)
+	butIdx := -1
+	for i := range toks {
+		t := &toks[i]
+		if butIdx < 0 && t.kind == kindBut {
+			butIdx = i
+		}
+		switch {
+		case t.flags&isBooster != 0:
+			t.val = 0
+		case i < n-1 && t.kind == kindKind && toks[i+1].kind == kindOf:
+			t.val = 0
+		case t.flags&inLexicon != 0:
+			t.val = d.valence(i)
+		default:
+			t.val = 0
+		}
+	}
+	return butIdx
 }
 
 // replaceEmoji is the first loop of govader's PolarityScores: every rune
@@ -370,14 +404,19 @@ func (a *Analyzer) replaceEmoji(sc *scratch, text string) string {
 		// text[j:] starts with an emoji or an invalid byte.
 		r, size := utf8.DecodeRuneInString(text[j:])
 		if a.isEmoji(r) {
-			if !prevSpace {
-				buf = append(buf, ' ')
+			// An empty description (a Model's ignored runes; govader has
+			// none) drops the rune.
+			if desc := a.emojiDescription(r); desc != "" {
+				if !prevSpace {
+					buf = append(buf, ' ')
+				}
+				buf = append(buf, desc...)
+				prevSpace = false
 			}
-			buf = append(buf, a.emojiDescription(r)...)
 		} else {
 			buf = append(buf, "\uFFFD"...)
+			prevSpace = false
 		}
-		prevSpace = false
 		j += size
 		if k := a.plainUntil(text, j); k > j {
 			buf = append(buf, text[j:k]...)
@@ -591,9 +630,16 @@ func (d *doc) orig(i int) string {
 }
 
 // value is the Lexicon value of the i-th word, lower-cased, or its
-// BoosterDict value if it is a booster.
+// BoosterDict value if it is a booster; or the value a domain phrase gave
+// it.
 func (d *doc) value(i int) float64 {
-	return d.a.words.entries[d.toks[i].entry].val
+	t := &d.toks[i]
+	if t.flags&tokOverride != 0 {
+		// Set by Model.match; valences reads it before it overwrites
+		// val, and only of the word itself (an override is no booster).
+		return t.val
+	}
+	return d.a.words.entries[t.entry].val
 }
 
 // origInLexicon reports whether the i-th word as written (not lower-cased)

@@ -16,6 +16,7 @@ package sink
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -131,8 +132,8 @@ func (s *Store) ServerVersion(ctx context.Context) (major, minor int, err error)
 	return major, minor, nil
 }
 
-// schemaParams are the template parameters of the schema files.
-type schemaParams struct {
+// SchemaParams are the template parameters of the schema files.
+type SchemaParams struct {
 	DB    string
 	Codec string
 }
@@ -145,7 +146,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p := schemaParams{DB: s.db}
+	p := SchemaParams{DB: s.db}
 	if major >= 20 {
 		p.Codec = "CODEC(ZSTD(3))"
 	}
@@ -154,11 +155,34 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	for _, st := range stmts {
+		if done, err := s.columnExists(ctx, st.SQL); err != nil {
+			return fmt.Errorf("migrate %s, statement %d: %w", st.File, st.N, err)
+		} else if done {
+			continue
+		}
 		if err := s.conn.Exec(ctx, st.SQL); err != nil {
 			return fmt.Errorf("migrate %s, statement %d: %w", st.File, st.N, err)
 		}
 	}
 	return nil
+}
+
+// addColumn recognises the ALTER TABLE ... ADD COLUMN statements of the
+// schema files, which 18.16 cannot make idempotent itself.
+var addColumn = regexp.MustCompile(`^ALTER TABLE ([A-Za-z0-9_]+)\.([A-Za-z0-9_]+) ADD COLUMN ([A-Za-z0-9_]+) `)
+
+// columnExists says whether sql adds a column that is already there.
+func (s *Store) columnExists(ctx context.Context, sql string) (bool, error) {
+	m := addColumn.FindStringSubmatch(sql)
+	if m == nil {
+		return false, nil
+	}
+	var n uint64
+	err := s.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", m[1], m[2], m[3]).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("checking column %s.%s.%s: %w", m[1], m[2], m[3], err)
+	}
+	return n > 0, nil
 }
 
 // Statement is one statement of a schema file.
@@ -169,7 +193,7 @@ type Statement struct {
 }
 
 // Statements renders the schema files and splits them into statements.
-func Statements(p schemaParams) ([]Statement, error) {
+func Statements(p SchemaParams) ([]Statement, error) {
 	names, err := fs.Glob(deploy.Schema, "clickhouse/*.sql")
 	if err != nil {
 		return nil, err
@@ -217,11 +241,13 @@ func stripComments(s string) string {
 type Row struct {
 	M    *mention.Mention
 	Tags tagger.Tags
+	// Taxonomy names the taxonomy that tagged it (name@content-hash).
+	Taxonomy string
 }
 
 const insertColumns = "platform, id, kind, parent_id, thread_id, author_id, author_handle, author_name, text, lang, url, " +
 	"created_at, collected_at, likes, replies, shares, quotes, views, source, source_department, own, " +
-	"departments, topics, sentiment, sentiment_label, matched, raw, v, processed_at, day"
+	"departments, topics, sentiment, sentiment_label, matched, taxonomy, raw, v, processed_at, day"
 
 // Insert writes rows in one batch. It returns nil only when ClickHouse has
 // accepted every row.
@@ -249,6 +275,7 @@ func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
 		created, collected, processed, day         = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 		likes, replies, shares, quotes, views      = make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n)
 		depts, topics, matched                     = make([][]string, n), make([][]string, n), make([][]string, n)
+		taxonomy                                   = make([]string, n)
 		sentiment                                  = make([]float32, n)
 		version, own                               = make([]uint8, n), make([]uint8, n)
 		now                                        = time.Now().UTC()
@@ -263,6 +290,7 @@ func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
 		likes[i], replies[i], shares[i], quotes[i], views[i] = m.Metrics.Likes, m.Metrics.Replies, m.Metrics.Shares, m.Metrics.Quotes, m.Metrics.Views
 		depts[i], topics[i], matched[i] = nonNil(r.Tags.Departments), nonNil(r.Tags.Topics), nonNil(r.Tags.Matched)
 		sentiment[i] = float32(r.Tags.Sentiment.Score)
+		taxonomy[i] = r.Taxonomy
 		version[i] = uint8(m.V)
 		if m.Own {
 			own[i] = 1
@@ -271,7 +299,7 @@ func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
 	// The order of insertColumns.
 	for i, col := range []any{platform, id, kind, parent, thread, authorID, handle, name, text, lang, url,
 		created, collected, likes, replies, shares, quotes, views, source, sourceDept, own,
-		depts, topics, sentiment, label, matched, raw, version, processed, day} {
+		depts, topics, sentiment, label, matched, taxonomy, raw, version, processed, day} {
 		if err := batch.Column(i).Append(col); err != nil {
 			return fmt.Errorf("appending column %d of %d mentions: %w", i, n, err)
 		}
@@ -286,7 +314,7 @@ func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
 var (
 	platformCode = map[string]int8{mention.Twitter: 1, mention.YouTube: 2, mention.Facebook: 3}
 	kindCode     = map[string]int8{mention.KindPost: 1, mention.KindComment: 2, mention.KindReply: 3}
-	labelCode    = map[string]int8{tagger.Negative: -1, tagger.Neutral: 0, tagger.Positive: 1}
+	labelCode    = map[string]int8{tagger.Negative: -1, tagger.Neutral: 0, tagger.Positive: 1, "unsupported": 2}
 )
 
 func nonNil(s []string) []string {
@@ -365,4 +393,95 @@ func boolByte(b bool) uint8 {
 		return 1
 	}
 	return 0
+}
+
+// RebuildDailyRollup recomputes one month (YYYYMM) of mentions_daily from
+// mentions FINAL, with deploy/clickhouse/rebuild/mentions_daily.sql: after
+// a re-tag, the rollup would otherwise count each re-tagged mention under
+// its old tags too.
+func (s *Store) RebuildDailyRollup(ctx context.Context, month int) error {
+	src, err := deploy.Schema.ReadFile("clickhouse/rebuild/mentions_daily.sql")
+	if err != nil {
+		return err
+	}
+	tmpl, err := template.New("rebuild").Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, struct {
+		DB    string
+		Month int
+	}{s.db, month}); err != nil {
+		return err
+	}
+	for _, st := range strings.Split(stripComments(buf.String()), ";\n") {
+		if st = strings.TrimSpace(st); st == "" {
+			continue
+		}
+		if err := s.conn.Exec(ctx, st); err != nil {
+			return fmt.Errorf("rebuilding mentions_daily for %d: %w", month, err)
+		}
+	}
+	return nil
+}
+
+// Stored is a mention read back from the mentions table, with what it was
+// tagged with.
+type Stored struct {
+	Row
+	Day time.Time
+}
+
+// storedColumns are the columns ScanDay reads, in Stored's order.
+const storedColumns = "day, platform, id, kind, parent_id, thread_id, author_id, author_handle, author_name, text, lang, url, " +
+	"created_at, collected_at, likes, replies, shares, quotes, views, source, source_department, own, " +
+	"departments, topics, sentiment, sentiment_label, matched, taxonomy, raw, v"
+
+// ScanDay reads up to limit mentions of one day and platform whose id sorts
+// after the given one, in id order, as they are after FINAL (the newest row
+// of each mention). Paging by (day, platform, id) follows the table's
+// sorting key, so each page reads only the granules it needs.
+func (s *Store) ScanDay(ctx context.Context, day time.Time, platform, after string, limit int) ([]Stored, error) {
+	q := "SELECT " + storedColumns + " FROM " + s.db + ".mentions FINAL WHERE day = toDate(?) AND platform = ? AND id > ? ORDER BY id LIMIT " + strconv.Itoa(limit)
+	rows, err := s.conn.Query(ctx, q, day.Format(time.DateOnly), platform, after)
+	if err != nil {
+		return nil, fmt.Errorf("reading mentions of %s on %s: %w", platform, day.Format(time.DateOnly), err)
+	}
+	defer rows.Close()
+	var out []Stored
+	for rows.Next() {
+		var (
+			st    Stored
+			m     mention.Mention
+			own   uint8
+			v     uint8
+			score float32
+			raw   string
+		)
+		if err := rows.Scan(&st.Day, &m.Platform, &m.ID, &m.Kind, &m.ParentID, &m.ThreadID, &m.AuthorID, &m.AuthorHandle, &m.AuthorName,
+			&m.Text, &m.Lang, &m.URL, &m.CreatedAt, &m.CollectedAt,
+			&m.Metrics.Likes, &m.Metrics.Replies, &m.Metrics.Shares, &m.Metrics.Quotes, &m.Metrics.Views,
+			&m.Source.Name, &m.Source.Department, &own,
+			&st.Tags.Departments, &st.Tags.Topics, &score, &st.Tags.Sentiment.Label, &st.Tags.Matched, &st.Taxonomy, &raw, &v); err != nil {
+			return nil, fmt.Errorf("reading mentions of %s on %s: %w", platform, day.Format(time.DateOnly), err)
+		}
+		m.Own, m.V, m.Raw = own == 1, int(v), json.RawMessage(raw)
+		st.Tags.Sentiment.Score, st.Tags.Lang = float64(score), m.Lang
+		st.M = &m
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// CountDays returns the number of distinct mentions posted from since to
+// until (both days included), after FINAL.
+func (s *Store) CountDays(ctx context.Context, since, until time.Time) (uint64, error) {
+	var n uint64
+	err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.db+".mentions FINAL WHERE day >= toDate(?) AND day <= toDate(?)",
+		since.Format(time.DateOnly), until.Format(time.DateOnly)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting mentions: %w", err)
+	}
+	return n, nil
 }

@@ -8,15 +8,22 @@ import (
 )
 
 // foldTable maps a lower-case letter with diacritics to its base letter
-// (é→e, ŵ→w, ŷ→y, ø stays ø). It is built once from Unicode decompositions
-// for the Latin blocks, where Welsh, Irish, Scottish Gaelic and the
-// languages of most UK residents' names live; other scripts are folded by
-// case only.
+// (é→e, ŵ→w, ŷ→y, ẁ→w, ø→o, ł→l). It is built once from Unicode
+// decompositions for the Latin blocks, where Welsh, Irish, Scottish Gaelic
+// and the languages of most UK residents' names live, plus the few Latin
+// letters whose "accent" is a stroke and so has no decomposition. It also
+// maps the "fancy text" letters of social media (𝐃𝐖𝐏, 𝘕𝘏𝘚, ＮＨＳ: the
+// Mathematical Alphanumeric Symbols and the fullwidth forms) to plain
+// letters and digits through their compatibility decompositions. Other
+// scripts are folded by case only.
 var foldTable = func() map[rune]rune {
-	t := map[rune]rune{}
+	t := map[rune]rune{'ø': 'o', 'ł': 'l', 'đ': 'd', 'ħ': 'h', 'ı': 'i', 'ŧ': 't', 'ƀ': 'b', 'ɨ': 'i'}
 	for _, block := range [][2]rune{{0x00C0, 0x024F}, {0x1E00, 0x1EFF}} {
 		for r := block[0]; r <= block[1]; r++ {
 			lr := unicode.ToLower(r)
+			if _, ok := t[lr]; ok {
+				continue
+			}
 			d := norm.NFD.String(string(lr))
 			base, size := utf8.DecodeRuneInString(d)
 			if size == len(d) || base == lr {
@@ -33,8 +40,28 @@ var foldTable = func() map[rune]rune {
 			}
 		}
 	}
+	for _, block := range [][2]rune{{0x1D400, 0x1D7FF}, {0xFF10, 0xFF5A}} {
+		for r := block[0]; r <= block[1]; r++ {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				continue
+			}
+			d := norm.NFKD.String(string(r))
+			base, size := utf8.DecodeRuneInString(d)
+			if size != len(d) || base == r {
+				continue
+			}
+			base = unicode.ToLower(base)
+			if b, ok := t[base]; ok {
+				base = b
+			}
+			t[r] = base
+		}
+	}
 	return t
 }()
+
+// softHyphen is invisible and ignored inside a word.
+const softHyphen = '\u00AD'
 
 // foldRune lower-cases r and removes its diacritics.
 func foldRune(r rune) rune {
@@ -44,6 +71,11 @@ func foldRune(r rune) rune {
 		}
 		return r
 	}
+	if r >= 0xFF10 { // fancy text, before case folding
+		if b, ok := foldTable[r]; ok {
+			return b
+		}
+	}
 	r = unicode.ToLower(r)
 	if b, ok := foldTable[r]; ok {
 		return b
@@ -51,12 +83,16 @@ func foldRune(r rune) rune {
 	return r
 }
 
-// isWordRune says whether r belongs inside a word. Apostrophes (straight and
-// curly) and hyphens separate words, so "Renters' Rights" and
-// "cost-of-living" match the phrases "renters rights" and "cost of living".
+// isWordRune says whether r belongs inside a word. Apostrophes (straight,
+// curly and the modifier letter ʼ) and hyphens separate words, so
+// "Renters' Rights" and "cost-of-living" match the phrases "renters rights"
+// and "cost of living".
 func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_'
+	}
+	if r == 'ʼ' {
+		return false
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }

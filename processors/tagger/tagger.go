@@ -2,13 +2,95 @@
 // government departments and topics of a taxonomy, a sentiment score and
 // label, and a language.
 //
-// Rules are compiled into hash indexes keyed by a rule's first folded word
-// (and by handle, hashtag and wildcard stem), so one pass over a mention's
-// tokens finds every rule that fires, whatever the number of rules; a
-// reusable token buffer keeps the hot path free of per-token allocations.
-// Matching is case- and accent-insensitive on word boundaries (see
-// tokens.reset). The boolean rule language of DESIGN.md grows out of the
-// same indexes: its leaves are these patterns.
+// # Rules
+//
+// Each department and topic of a taxonomy has rules; a mention gets the
+// slug when any of its rules matches. A rule is written in the boolean
+// query language comms teams know from commercial listening tools:
+//
+//	rule     = or .
+//	or       = and { "OR" and } .
+//	and      = near { [ "AND" ] near } .           adjacent operands are ANDed
+//	near     = unary [ "NEAR/" distance unary ] .  distance is 1..100
+//	unary    = "NOT" unary | primary .
+//	primary  = phrase | term | wildcard | handle | hashtag | filter
+//	         | "(" or ")" .
+//	phrase   = quote { any character but a quote or "*" } quote .
+//	quote    = '"' | '“' | '”' | '„' | '‟' .
+//	term     = word { punctuation word } .         A&E, GOV.UK, cost-of-living
+//	wildcard = word "*" .                          at least 3 letters before *
+//	handle   = "@" word .
+//	hashtag  = "#" word .
+//	filter   = field ":" value .
+//	field    = "platform" | "lang" | "kind" | "author" .
+//
+// Operators are upper case (and, or, not and near are ordinary terms).
+// Precedence, tightest first: NOT, NEAR, AND (written or implied), OR; so
+// `a OR b c` is `a OR (b AND c)` and `a NOT b` is `a AND NOT b`.
+//
+// A word is a run of letters, digits, combining marks and '_'; everything
+// else (spaces, punctuation, apostrophes, hyphens, emoji) separates words,
+// in rules as in mentions. A term is one word; a term or phrase of several
+// words matches those words consecutively, whatever separates them in the
+// mention ("cost-of-living" and `"Cost of living"` both match "COST OF
+// LIVING!"). A wildcard matches any word its stem begins. @handle matches a
+// mention of that account (not the word); #hashtag matches the hashtag;
+// a term also matches a hashtag of the same word.
+//
+// `a NEAR/n b` holds when an occurrence of a and one of b, in either order,
+// are at most n words apart, counting from the end of the first to the
+// start of the second: NEAR/1 is adjacent, NEAR/3 allows two words between.
+// Occurrences that overlap do not count. Each side of NEAR is a term,
+// phrase, wildcard, @handle or #hashtag, or a parenthesised OR of them:
+// `(cuts OR cut) NEAR/5 "universal credit"`. NEAR does not chain.
+//
+// Field filters test the mention, not its text: platform:twitter (or x),
+// platform:youtube, platform:facebook; kind:post, kind:comment, kind:reply;
+// lang:cy (also matching cy-GB; the language is the caller's, see Fields);
+// author:handle, matching the author's handle case-insensitively (a leading
+// @ optional) or the author id exactly. Filter names and values other than
+// author ids are case-insensitive.
+//
+// Matching is case-insensitive and accent-insensitive (Welsh ŵ ŷ â ê î ô û
+// ë ï fold to their base letters, as do é, ø, ł, and the "fancy text"
+// letters 𝐃𝐖𝐏 and ＮＨＳ), and always on word boundaries: DWP does not
+// match "DWPX".
+//
+// A rule must match something positive: every way it can be true must
+// need a term, phrase, wildcard, @handle or #hashtag to occur. `NOT x`,
+// `platform:youtube`, `a OR NOT b` and `lang:cy OR dwp` are errors, since
+// they would tag nearly every mention (and a filter-only rule would only
+// repeat the platform or language columns). Nesting of parentheses and NOT
+// is limited to 32 levels.
+//
+// Every rule of the first version of the language (one term, phrase,
+// wildcard, @handle or #hashtag) keeps its meaning, with one exception:
+// words separated by spaces outside quotes used to be a phrase and are now
+// ANDed, as in every listening tool (`Universal Credit` matches "credit for
+// universal services"; write `"Universal Credit"`). A term starting with
+// '-' is an error rather than a silent positive term, since '-' means
+// exclusion in search engines; write NOT.
+//
+// New reports the first rule that does not compile, Lint every one; each
+// is a *RuleError naming the category, the rule, the line of the taxonomy
+// file (LoadTaxonomy keeps the YAML line of every rule) and the column,
+// with what was expected there.
+//
+// # Speed
+//
+// New compiles all rules together. Every text operand of every rule is a
+// leaf, stored once however many rules use it, in one hash index keyed by
+// folded word (a phrase by its first word, a wildcard by its stem), so one
+// map lookup per token of a mention finds every leaf that occurs, with its
+// word positions. A rule that is a single leaf, or an OR of leaves (nearly
+// all rules), fires straight from the index. Any other rule is evaluated
+// only when one of its required leaves occurred: leaves one of which must
+// occur for the rule to hold (for a AND b, the side with fewer leaves; for
+// a OR b, the leaves of both). Matching costs one pass over the tokens
+// whatever the number of rules, and a sync.Pool of scratch buffers keeps it
+// free of allocations but for the slices it returns.
+//
+// # Sentiment
 //
 // Sentiment is VADER, the lexicon-and-rules model built for social media
 // text: no model download, deterministic, and the compound score is already
@@ -22,7 +104,7 @@ package tagger
 import (
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 
 	"github.com/govlisten/govlisten/mention"
@@ -42,7 +124,7 @@ type Tags struct {
 	Topics      []string `json:"topics"`
 	Sentiment   Score    `json:"sentiment"`
 	Lang        string   `json:"lang"`
-	// Matched lists the rules that fired, as "slug:rule".
+	// Matched lists the rules that fired, as "slug:rule", in taxonomy order.
 	Matched []string `json:"matched"`
 }
 
@@ -50,6 +132,22 @@ type Tags struct {
 type Score struct {
 	Score float64 `json:"score"`
 	Label string  `json:"label"`
+}
+
+// Fields are what field filters test. The zero value matches no
+// platform:, kind:, lang: or author: filter.
+type Fields struct {
+	Platform     string // mention.Twitter, mention.YouTube or mention.Facebook
+	Kind         string // mention.KindPost, KindComment or KindReply
+	Lang         string // BCP 47 tag, such as en or cy-GB; "" when unknown
+	AuthorHandle string
+	AuthorID     string
+}
+
+// MentionFields returns the fields of m, with lang as its language (the
+// record's own, or a detector's).
+func MentionFields(m *mention.Mention, lang string) Fields {
+	return Fields{Platform: m.Platform, Kind: m.Kind, Lang: lang, AuthorHandle: m.AuthorHandle, AuthorID: m.AuthorID}
 }
 
 type category struct {
@@ -60,16 +158,39 @@ type category struct {
 // Tagger tags mentions with one compiled taxonomy.
 type Tagger struct {
 	cats     []category
-	patterns []pattern
-	index    map[string]*entry // folded word -> the patterns it can start
+	catRank  []int32 // by category: its place among departments then topics, each by slug
+	byRank   []int32 // the category of each rank
+	ndepts   int
+	rules    []rule
+	leaves   []leaf
+	index    map[string]*entry // folded word -> the leaves it can start
 	stemHead map[string]bool   // the first minPre bytes of every wildcard stem
 	minPre   int               // shortest wildcard stem, in bytes
+	maxPre   int               // longest wildcard stem, in bytes
 	vader    *sentiment.Analyzer
 	scratch  sync.Pool
 }
 
-// entry lists, for one folded word, the patterns that word can fire: one
-// map lookup per token finds them all.
+// rule is one compiled rule.
+type rule struct {
+	cat    int32 // index into Tagger.cats
+	index  int   // position in its category
+	text   string
+	label  string // "slug:rule", for Tags.Matched
+	root   *expr
+	direct bool // a leaf or an OR of leaves: fires when any of them occurs
+}
+
+// leaf is one text operand, shared by every rule that uses it.
+type leaf struct {
+	kind   patternKind
+	words  []string // folded
+	direct []int32  // rules that fire when the leaf occurs
+	trig   []int32  // rules to evaluate when the leaf occurs
+}
+
+// entry lists, for one folded word, the leaves that word can fire: one map
+// lookup per token finds them all.
 type entry struct {
 	words    []int32 // terms, and phrases starting with the word
 	handles  []int32 // @word
@@ -77,69 +198,168 @@ type entry struct {
 	prefixes []int32 // stems equal to the word (a token starting with it fires them)
 }
 
-type scratch struct {
-	toks   tokens
-	hit    []bool  // by pattern
-	hits   []int32 // the patterns set in hit, in firing order
-	catHit []bool  // by category
-}
-
-// New compiles a taxonomy. The error is a *RuleError for the first rule that
-// does not parse, or names the duplicate or empty slug.
+// New compiles a taxonomy. The error is the first problem found: a
+// *RuleError for a rule that does not parse, a *CategoryError for a missing
+// or duplicate slug. Lint reports them all.
 func New(tx *Taxonomy) (*Tagger, error) {
-	t := &Tagger{
-		index:    map[string]*entry{},
-		stemHead: map[string]bool{},
-		vader:    sentiment.New(),
-	}
-	seen := map[string]bool{}
-	add := func(c Category, dept bool) error {
-		if c.Slug == "" {
-			return fmt.Errorf("a category named %q has no slug", c.Name)
-		}
-		if seen[c.Slug] {
-			return fmt.Errorf("slug %q is defined twice", c.Slug)
-		}
-		seen[c.Slug] = true
-		ci := len(t.cats)
-		t.cats = append(t.cats, category{slug: c.Slug, department: dept})
-		for i, r := range c.Rules {
-			p, col, reason := parseRule(r)
-			if reason != "" {
-				return &RuleError{Category: c.Slug, Index: i, Rule: r, Column: col, Reason: reason}
-			}
-			p.cat, p.rule, p.label = ci, r, c.Slug+":"+r
-			t.addPattern(p)
-		}
-		return nil
-	}
-	for _, c := range tx.Departments {
-		if err := add(c, true); err != nil {
-			return nil, err
-		}
-	}
-	for _, c := range tx.Topics {
-		if err := add(c, false); err != nil {
-			return nil, err
-		}
-	}
-	t.indexStems()
-	t.scratch.New = func() any {
-		return &scratch{hit: make([]bool, len(t.patterns)), catHit: make([]bool, len(t.cats))}
+	t, errs := compile(tx, false)
+	if len(errs) > 0 {
+		return nil, errs[0]
 	}
 	return t, nil
 }
 
-func (t *Tagger) addPattern(p pattern) {
-	id := int32(len(t.patterns))
-	t.patterns = append(t.patterns, p)
-	key := p.words[0]
+// Lint compiles a taxonomy and returns every problem, in file order: each a
+// *RuleError or a *CategoryError. It returns nil when New would succeed.
+func Lint(tx *Taxonomy) []error {
+	_, errs := compile(tx, true)
+	return errs
+}
+
+// compile builds a Tagger; it stops at the first error unless all is set.
+func compile(tx *Taxonomy, all bool) (*Tagger, []error) {
+	t := &Tagger{
+		index:    map[string]*entry{},
+		stemHead: map[string]bool{},
+		vader:    vader(),
+	}
+	var errs []error
+	leafIDs := map[string]int32{}
+	seen := map[string]bool{}
+	for _, group := range []struct {
+		cats []Category
+		dept bool
+	}{{tx.Departments, true}, {tx.Topics, false}} {
+		for _, c := range group.cats {
+			if c.Slug == "" || seen[c.Slug] {
+				reason := fmt.Sprintf("slug %q is defined twice", c.Slug)
+				if c.Slug == "" {
+					reason = fmt.Sprintf("a category named %q has no slug", c.Name)
+				}
+				errs = append(errs, &CategoryError{File: tx.File, Line: c.Line, Column: c.Column, Slug: c.Slug, Reason: reason})
+				if !all {
+					return nil, errs
+				}
+			}
+			seen[c.Slug] = true
+			ci := int32(len(t.cats))
+			t.cats = append(t.cats, category{slug: c.Slug, department: group.dept})
+			for i, text := range c.Rules {
+				root, se := parseRule(text)
+				if se != nil {
+					errs = append(errs, c.ruleError(tx.File, i, se))
+					if !all {
+						return nil, errs
+					}
+					continue
+				}
+				t.addRule(rule{cat: ci, index: i, text: text, label: c.Slug + ":" + text, root: root}, leafIDs)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	for _, l := range t.leaves {
+		if l.kind == kindPrefix {
+			t.stemHead[l.words[0][:t.minPre]] = true
+		}
+	}
+	t.rankCategories()
+	t.scratch.New = func() any { return t.newScratch() }
+	return t, nil
+}
+
+// rankCategories orders the categories as Match reports them: departments
+// then topics, each by slug.
+func (t *Tagger) rankCategories() {
+	t.byRank = make([]int32, len(t.cats))
+	for i := range t.byRank {
+		t.byRank[i] = int32(i)
+	}
+	slices.SortFunc(t.byRank, func(a, b int32) int {
+		ca, cb := t.cats[a], t.cats[b]
+		if ca.department != cb.department {
+			if ca.department {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(ca.slug, cb.slug)
+	})
+	t.catRank = make([]int32, len(t.cats))
+	for rank, c := range t.byRank {
+		t.catRank[c] = int32(rank)
+		if t.cats[c].department {
+			t.ndepts++
+		}
+	}
+}
+
+// ruleError places a syntax error of rule i in the taxonomy file.
+func (c *Category) ruleError(file string, i int, se *syntaxError) *RuleError {
+	text := c.Rules[i]
+	e := &RuleError{File: file, Category: c.Slug, Index: i, Rule: text, Column: column(text, se.pos), Reason: se.reason}
+	if i < len(c.RulePos) {
+		p := c.RulePos[i]
+		e.Line, e.FileColumn = p.Line, p.fileColumn(text, se.pos)
+	}
+	return e
+}
+
+// addRule assigns the leaves of r and indexes r under them.
+func (t *Tagger) addRule(r rule, leafIDs map[string]int32) {
+	id := int32(len(t.rules))
+	t.assignLeaves(r.root, leafIDs)
+	var on []int32
+	if r.direct = isLeafOr(r.root); r.direct {
+		on = leavesOf(r.root, nil)
+	} else {
+		on = t.required(r.root)
+	}
+	slices.Sort(on)
+	for _, l := range slices.Compact(on) {
+		if r.direct {
+			t.leaves[l].direct = append(t.leaves[l].direct, id)
+		} else {
+			t.leaves[l].trig = append(t.leaves[l].trig, id)
+		}
+	}
+	t.rules = append(t.rules, r)
+}
+
+// assignLeaves gives every text node of e its leaf, adding new leaves to
+// the index, and fills the sides of NEAR nodes.
+func (t *Tagger) assignLeaves(e *expr, leafIDs map[string]int32) {
+	if e.op == opText {
+		key := string(rune('0'+e.kind)) + strings.Join(e.words, " ")
+		id, ok := leafIDs[key]
+		if !ok {
+			id = int32(len(t.leaves))
+			leafIDs[key] = id
+			t.leaves = append(t.leaves, leaf{kind: e.kind, words: e.words})
+			t.indexLeaf(id)
+		}
+		e.leaf = id
+		return
+	}
+	for _, k := range e.kids {
+		t.assignLeaves(k, leafIDs)
+	}
+	if e.op == opNear {
+		e.sides[0], e.sides[1] = leavesOf(e.kids[0], nil), leavesOf(e.kids[1], nil)
+	}
+}
+
+func (t *Tagger) indexLeaf(id int32) {
+	l := &t.leaves[id]
+	key := l.words[0]
 	e := t.index[key]
 	if e == nil {
 		e = &entry{}
 		t.index[key] = e
 	}
-	switch p.kind {
+	switch l.kind {
 	case kindWords:
 		e.words = append(e.words, id)
 	case kindHandle:
@@ -151,104 +371,92 @@ func (t *Tagger) addPattern(p pattern) {
 		if t.minPre == 0 || len(key) < t.minPre {
 			t.minPre = len(key)
 		}
+		t.maxPre = max(t.maxPre, len(key))
 	}
 }
 
-// indexStems fills stemHead once every stem is known.
-func (t *Tagger) indexStems() {
-	for _, p := range t.patterns {
-		if p.kind == kindPrefix {
-			t.stemHead[p.words[0][:t.minPre]] = true
+// isLeafOr says whether e is a leaf or an OR of leaves.
+func isLeafOr(e *expr) bool {
+	switch e.op {
+	case opText:
+		return true
+	case opOr:
+		for _, k := range e.kids {
+			if !isLeafOr(k) {
+				return false
+			}
 		}
+		return true
 	}
+	return false
 }
 
-// Match returns the departments and topics whose rules fire on text, and
-// the rules that fired. It does not score sentiment.
-func (t *Tagger) Match(text string) (departments, topics, matched []string) {
-	s := t.scratch.Get().(*scratch)
-	defer t.scratch.Put(s)
-	s.toks.reset(text)
-	toks := &s.toks
-	hit := func(id int32) {
-		if !s.hit[id] {
-			s.hit[id] = true
-			s.hits = append(s.hits, id)
-		}
+// leavesOf appends the leaves of every text node under e (positive or not).
+func leavesOf(e *expr, to []int32) []int32 {
+	if e.op == opText {
+		return append(to, e.leaf)
 	}
-	mark := func(ids []int32) {
-		for _, id := range ids {
-			hit(id)
-		}
+	for _, k := range e.kids {
+		to = leavesOf(k, to)
 	}
-	for i := range toks.list {
-		w := toks.word(i)
-		if e := t.index[string(w)]; e != nil {
-			switch toks.list[i].sigil {
-			case '@':
-				mark(e.handles)
-				continue // a handle is a name, not a word of the text
-			case '#':
-				mark(e.tags)
-			}
-			for _, id := range e.words {
-				if t.phraseAt(toks, i, t.patterns[id].words) {
-					hit(id)
-				}
-			}
-		} else if toks.list[i].sigil == '@' {
-			continue
-		}
-		if t.minPre > 0 && len(w) >= t.minPre && t.stemHead[string(w[:t.minPre])] {
-			for l := t.minPre; l <= len(w); l++ {
-				if l < len(w) && w[l]&0xC0 == 0x80 {
-					continue // not a rune boundary
-				}
-				if e := t.index[string(w[:l])]; e != nil {
-					mark(e.prefixes)
-				}
-			}
-		}
-	}
-	if len(s.hits) == 0 {
-		return nil, nil, nil
-	}
-	defer func() { s.hits = s.hits[:0] }()
-	catHit := s.catHit
-	clear(catHit)
-	slices.Sort(s.hits) // rule order, so output does not depend on the text's word order
-	for _, id := range s.hits {
-		s.hit[id] = false
-		p := &t.patterns[id]
-		matched = append(matched, p.label)
-		if catHit[p.cat] {
-			continue
-		}
-		catHit[p.cat] = true
-		if t.cats[p.cat].department {
-			departments = append(departments, t.cats[p.cat].slug)
-		} else {
-			topics = append(topics, t.cats[p.cat].slug)
-		}
-	}
-	sort.Strings(departments)
-	sort.Strings(topics)
-	return departments, topics, matched
+	return to
 }
 
-// phraseAt says whether words occur as consecutive tokens from token i.
-// Handles never take part in a phrase.
-func (t *Tagger) phraseAt(toks *tokens, i int, words []string) bool {
-	if i+len(words) > len(toks.list) {
-		return false
-	}
-	for j := 1; j < len(words); j++ {
-		if toks.list[i+j].sigil == '@' || string(toks.word(i+j)) != words[j] {
-			return false
+// required returns leaves one of which occurs whenever e holds, or nil when
+// e can hold with no leaf occurring (parseRule rejects such rules).
+func (t *Tagger) required(e *expr) []int32 {
+	switch e.op {
+	case opText:
+		return []int32{e.leaf}
+	case opNear:
+		a, b := e.sides[0], e.sides[1]
+		if t.cheaper(b, a) {
+			return b
 		}
+		return a
+	case opAnd:
+		var best []int32
+		for _, k := range e.kids {
+			if r := t.required(k); r != nil && (best == nil || t.cheaper(r, best)) {
+				best = r
+			}
+		}
+		return best
+	case opOr:
+		var all []int32
+		for _, k := range e.kids {
+			r := t.required(k)
+			if r == nil {
+				return nil
+			}
+			all = append(all, r...)
+		}
+		return all
 	}
-	return true
+	return nil // NOT, filters
 }
+
+// cheaper says whether triggering on a should make fewer candidates than on
+// b: fewer leaves, and phrases and names rather than single words.
+func (t *Tagger) cheaper(a, b []int32) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	rank := func(ls []int32) int {
+		n := 0
+		for _, l := range ls {
+			if lf := &t.leaves[l]; lf.kind == kindWords && len(lf.words) == 1 || lf.kind == kindPrefix {
+				n++
+			}
+		}
+		return n
+	}
+	return rank(a) < rank(b)
+}
+
+// vader is the one sentiment analyzer of every Tagger: it takes a few
+// milliseconds to build and is safe for concurrent use.
+var vader = sync.OnceValue(sentiment.New)
 
 // Sentiment scores text with VADER.
 func (t *Tagger) Sentiment(text string) Score {
@@ -262,15 +470,21 @@ func (t *Tagger) Sentiment(text string) Score {
 	return Score{Score: c, Label: Neutral}
 }
 
-// Tag runs every step on one mention.
+// Tag runs every step on one mention, with the mention's own language.
 func (t *Tagger) Tag(m *mention.Mention) Tags {
-	d, tp, matched := t.Match(m.Text)
+	return t.TagLang(m, m.Lang)
+}
+
+// TagLang is Tag with the language decided by the caller (a detector's):
+// lang is what lang: filters test and what Tags.Lang reports.
+func (t *Tagger) TagLang(m *mention.Mention, lang string) Tags {
+	d, tp, matched := t.MatchFields(m.Text, MentionFields(m, lang))
 	return Tags{
 		Departments: d,
 		Topics:      tp,
 		Matched:     matched,
 		Sentiment:   t.Sentiment(m.Text),
-		Lang:        m.Lang,
+		Lang:        lang,
 	}
 }
 
@@ -285,3 +499,6 @@ func (t *Tagger) Slugs() (departments, topics []string) {
 	}
 	return departments, topics
 }
+
+// Rules returns the number of compiled rules.
+func (t *Tagger) Rules() int { return len(t.rules) }
