@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -57,6 +58,91 @@ type Config struct {
 	Facebook Facebook `yaml:"facebook"`
 	// Sources are what the collectors poll.
 	Sources []Source `yaml:"sources"`
+	// HTTP is the HTTP endpoint of the long-running roles.
+	HTTP HTTP `yaml:"http"`
+	// Alerts configures spike alerts.
+	Alerts Alerts `yaml:"alerts"`
+	// Report configures the daily briefing.
+	Report Report `yaml:"report"`
+	// Retention says how long mentions are kept.
+	Retention Retention `yaml:"retention"`
+	// Privacy configures pseudonymisation of authors.
+	Privacy Privacy `yaml:"privacy"`
+}
+
+// HTTP configures the HTTP endpoint of collect, process, serve and up:
+// /metrics, /healthz and /readyz on all of them, the dashboard on serve and up.
+type HTTP struct {
+	// Addr is HOST:PORT. Empty: serve and up listen on 127.0.0.1:8080;
+	// collect and process serve HTTP only when an address is given.
+	Addr string `yaml:"addr"`
+	// Auth guards the dashboard (never /healthz and /readyz).
+	Auth Auth `yaml:"auth"`
+}
+
+// Auth configures who may see the dashboard.
+type Auth struct {
+	// Mode is none (default; fine on loopback), basic (users_file) or
+	// proxy (a reverse proxy that authenticates and sets proxy_header).
+	Mode string `yaml:"mode"`
+	// UsersFile holds basic-auth users, one "name:bcrypt-hash" per line
+	// (htpasswd -B format). Passwords are never stored in clear.
+	UsersFile string `yaml:"users_file"`
+	// ProxyHeader carries the authenticated user's name in proxy mode.
+	// Default X-Forwarded-User.
+	ProxyHeader string `yaml:"proxy_header"`
+	// TrustedProxies are the addresses or CIDRs whose ProxyHeader is
+	// believed; a request from anywhere else is refused in proxy mode.
+	// Default 127.0.0.1/32 and ::1/128.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Alerts configures spike detection and where alerts go.
+type Alerts struct {
+	// Every is how often serve and up look for spikes; 0 turns it off. Default 5m.
+	Every Duration `yaml:"every"`
+	// MinMentions is the least volume an hour or a day must have to count
+	// as a spike, whatever its baseline. Default 20.
+	MinMentions int `yaml:"min_mentions"`
+	// Factor is how many times its baseline (and at least how many
+	// standard deviations above it) a period must be. Default 3.
+	Factor float64 `yaml:"factor"`
+	// WebhookURLEnv / WebhookURLFile hold the webhook URL (a secret: it
+	// carries its own token). Default GOVLISTEN_ALERTS_WEBHOOK_URL.
+	WebhookURLEnv  string `yaml:"webhook_url_env"`
+	WebhookURLFile string `yaml:"webhook_url_file"`
+	// Format of the webhook body: slack (also Mattermost, Rocket.Chat) or teams. Default slack.
+	Format string `yaml:"format"`
+}
+
+// Report configures `govlisten report`.
+type Report struct {
+	// Dir is where reports are written when no --out is given. Default <data_dir>/reports.
+	Dir string `yaml:"dir"`
+	// WebhookURLEnv / WebhookURLFile, when set, receive each report (Slack- or Teams-compatible JSON with a summary).
+	WebhookURLEnv  string `yaml:"webhook_url_env"`
+	WebhookURLFile string `yaml:"webhook_url_file"`
+	// Format of the webhook body: slack or teams. Default slack.
+	WebhookFormat string `yaml:"webhook_format"`
+}
+
+// Retention configures `govlisten retention apply`.
+type Retention struct {
+	// Months of mentions to keep, counting the current month; older monthly
+	// partitions are dropped. 0 (the default) keeps everything.
+	Months int `yaml:"months"`
+}
+
+// Privacy configures pseudonymisation, applied by the processors before
+// anything is stored.
+type Privacy struct {
+	// Pseudonymise replaces author ids and handles with a keyed hash
+	// (HMAC-SHA-256) before storage, and drops author names. The same
+	// author maps to the same pseudonym, so per-author counts still work.
+	Pseudonymise bool `yaml:"pseudonymise"`
+	// KeyEnv / KeyFile hold the key. Default GOVLISTEN_PRIVACY_KEY.
+	KeyEnv  string `yaml:"key_env"`
+	KeyFile string `yaml:"key_file"`
 }
 
 // Log configures logging.
@@ -159,6 +245,10 @@ type ClickHouse struct {
 	Server string `yaml:"server"`
 	// Cluster, when set, makes migrate create the replicated schema ON CLUSTER.
 	Cluster string `yaml:"cluster"`
+	// TLS, when any file is set or Secure is true, connects over TLS (the
+	// server's tcp_port_secure, usually 9440).
+	TLS    TLS  `yaml:"tls"`
+	Secure bool `yaml:"secure"`
 	// Compression of inserts on the wire: lz4 (default; for a server
 	// across a network), zstd, or none (ClickHouse on the same host, where
 	// compressing costs both sides CPU and saves nothing).
@@ -267,7 +357,11 @@ func Default() Config {
 			LeaseTTL:    Duration(2 * time.Minute),
 		},
 		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD", Compression: "lz4"},
-		Tagging:    Tagging{ReloadInterval: Duration(5 * time.Second), Sentiment: SentimentLabels{Negative: -0.05, Positive: 0.05}},
+		HTTP:       HTTP{Auth: Auth{Mode: "none", ProxyHeader: "X-Forwarded-User", TrustedProxies: []string{"127.0.0.1/32", "::1/128"}}},
+		Alerts:     Alerts{Every: Duration(5 * time.Minute), MinMentions: 20, Factor: 3, WebhookURLEnv: "GOVLISTEN_ALERTS_WEBHOOK_URL", Format: "slack"},
+		Report:     Report{WebhookURLEnv: "GOVLISTEN_REPORT_WEBHOOK_URL", WebhookFormat: "slack"},
+		Privacy:    Privacy{KeyEnv: "GOVLISTEN_PRIVACY_KEY"},
+		Tagging:    Tagging{ReloadInterval: Duration(5 * time.Second), Sentiment: SentimentLabels{Negative: -0.10, Positive: 0.35}},
 		Process:    Process{BatchSize: 10000, Inserters: 2, BatchTimeout: Duration(time.Second), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second)},
 		Twitter:    Twitter{BaseURL: "https://api.x.com", BearerTokenEnv: "GOVLISTEN_TWITTER_BEARER_TOKEN"},
 		YouTube:    YouTube{BaseURL: "https://youtube.googleapis.com/", APIKeyEnv: "GOVLISTEN_YOUTUBE_API_KEY", DailyQuotaUnits: 10000, ReplyLookback: Duration(48 * time.Hour)},
@@ -442,6 +536,41 @@ func (c *Config) Validate() []error {
 		if u, err := url.Parse(c.ClickHouse.DSN); err != nil || u.Scheme != "clickhouse" && u.Scheme != "tcp" || u.Host == "" {
 			bad("clickhouse.dsn", "%q is not a DSN like clickhouse://user@host:9000/database", redactURL(c.ClickHouse.DSN))
 		}
+	}
+	switch c.HTTP.Auth.Mode {
+	case "none":
+	case "basic":
+		if c.HTTP.Auth.UsersFile == "" {
+			bad("http.auth.users_file", "basic auth needs a users file (lines of name:bcrypt-hash)")
+		}
+	case "proxy":
+		if c.HTTP.Auth.ProxyHeader == "" {
+			bad("http.auth.proxy_header", "proxy auth needs the header the proxy sets")
+		}
+		for _, p := range c.HTTP.Auth.TrustedProxies {
+			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+				bad("http.auth.trusted_proxies", "%q is not an address or CIDR", p)
+			}
+		}
+	default:
+		bad("http.auth.mode", "%q is not none, basic or proxy", c.HTTP.Auth.Mode)
+	}
+	if c.Alerts.Every < 0 {
+		bad("alerts.every", "must not be negative (0 turns alerts off)")
+	}
+	if c.Alerts.MinMentions < 1 {
+		bad("alerts.min_mentions", "must be at least 1")
+	}
+	if c.Alerts.Factor <= 1 {
+		bad("alerts.factor", "%g must be above 1", c.Alerts.Factor)
+	}
+	for key, f := range map[string]string{"alerts.format": c.Alerts.Format, "report.webhook_format": c.Report.WebhookFormat} {
+		if f != "slack" && f != "teams" {
+			bad(key, "%q is not slack or teams", f)
+		}
+	}
+	if c.Retention.Months < 0 {
+		bad("retention.months", "must not be negative (0 keeps everything)")
 	}
 	if c.Tagging.ReloadInterval < 0 {
 		bad("tagging.reload_interval", "must not be negative (0 turns reload off)")

@@ -155,13 +155,13 @@ func (t *Taxonomy) Watch(ctx context.Context, interval time.Duration, log *slog.
 }
 
 // Compile is the Build processors use: the file parsed and compiled by
-// package tagger.
-func Compile() Build {
+// package tagger with opts (sentiment thresholds, language detection).
+func Compile(opts tagger.Options) Build {
 	return func(name string, data []byte) (*tagger.Tagger, error) {
 		tx, err := tagger.ParseTaxonomy(name, data)
 		if err != nil {
 			return nil, err
 		}
-		return tagger.New(tx)
+		return tagger.Compile(tx, opts)
 	}
 }

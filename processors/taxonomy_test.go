@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/govlisten/govlisten/processors"
+	"github.com/govlisten/govlisten/processors/tagger"
 )
 
 const taxonomyV1 = `version: 1
@@ -59,7 +60,7 @@ func depts(tax *processors.Taxonomy, text string) string {
 func TestTaxonomyReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mine.yaml")
 	write(t, path, taxonomyV1)
-	tax, err := processors.LoadTaxonomy(path, processors.Compile())
+	tax, err := processors.LoadTaxonomy(path, processors.Compile(tagger.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestTaxonomyReload(t *testing.T) {
 func TestTaxonomyWatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "watched.yaml")
 	write(t, path, taxonomyV1)
-	tax, err := processors.LoadTaxonomy(path, processors.Compile())
+	tax, err := processors.LoadTaxonomy(path, processors.Compile(tagger.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestTaxonomyWatch(t *testing.T) {
 
 // The built-in taxonomy is versioned by its name and content.
 func TestTaxonomyBuiltIn(t *testing.T) {
-	tax, err := processors.LoadTaxonomy("", processors.Compile())
+	tax, err := processors.LoadTaxonomy("", processors.Compile(tagger.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

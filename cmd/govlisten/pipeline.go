@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/govlisten/govlisten/bus"
@@ -15,6 +16,8 @@ import (
 	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/internal/chlocal"
 	"github.com/govlisten/govlisten/processors"
+	"github.com/govlisten/govlisten/processors/lang"
+	"github.com/govlisten/govlisten/processors/sentiment"
 	"github.com/govlisten/govlisten/processors/sink"
 	"github.com/govlisten/govlisten/processors/tagger"
 )
@@ -166,7 +169,7 @@ func waitClickHouse(ctx context.Context, store *sink.Store, log *slog.Logger) er
 // loadTaxonomy loads the configured taxonomy for processing: compiled,
 // versioned, and reloadable.
 func loadTaxonomy(cfg *config.Config) (*processors.Taxonomy, error) {
-	return processors.LoadTaxonomy(cfg.Taxonomy, processors.Compile())
+	return processors.LoadTaxonomy(cfg.Taxonomy, processors.Compile(taggerOptions(cfg)))
 }
 
 func loadTagger(cfg *config.Config) (*tagger.Tagger, error) {
@@ -174,7 +177,20 @@ func loadTagger(cfg *config.Config) (*tagger.Tagger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tagger.New(tx)
+	return tagger.Compile(tx, taggerOptions(cfg))
+}
+
+// detector is the one language detector of the process: its models take a
+// tenth of a second and some 15 MB to load.
+var detector = sync.OnceValue(lang.New)
+
+// taggerOptions are the tagger's options from the configuration: sentiment
+// thresholds and language detection.
+func taggerOptions(cfg *config.Config) tagger.Options {
+	return tagger.Options{
+		Thresholds: sentiment.Thresholds{Negative: cfg.Tagging.Sentiment.Negative, Positive: cfg.Tagging.Sentiment.Positive},
+		Lang:       detector().Detect,
+	}
 }
 
 // UpCmd is `govlisten up`.

@@ -28,7 +28,7 @@ type RetagCmd struct {
 
 // Help explains resuming.
 func (c *RetagCmd) Help() string {
-	return "Reads the mentions posted in the range from ClickHouse, tags each with the current taxonomy and stores it again; the new row replaces the old (ReplacingMergeTree keeps the newest processed_at). Mentions the current taxonomy already tagged are skipped. Progress is saved after every page: run the same command again after a crash and it resumes where it stopped (same range and taxonomy; --restart starts over). At the end the daily rollup of every month touched is rebuilt. Processors may keep running meanwhile."
+	return "Reads the mentions posted in the range from ClickHouse, tags each with the current taxonomy and stores it again; the new row replaces the old (ReplacingMergeTree keeps the newest processed_at). Mentions the current taxonomy already tagged are skipped. Progress is saved after every page: run the same command again after a crash and it resumes where it stopped (same range and taxonomy; --restart starts over). At the end the daily and hourly rollups of every month touched are rebuilt. Processors may keep running meanwhile."
 }
 
 // Run re-tags.

@@ -11,7 +11,7 @@
 // to a state file (atomically: a temporary file renamed over it), so a run
 // killed at any point resumes from the last page it stored; a page stored
 // twice is harmless because it replaces itself. When every day is done,
-// the daily rollup of each month touched is rebuilt from mentions FINAL,
+// the rollups (daily and hourly) of each month touched are rebuilt from mentions FINAL,
 // since the rollup's materialized view would otherwise count re-tagged
 // mentions under their old tags as well.
 package retag
@@ -34,7 +34,7 @@ import (
 type Store interface {
 	ScanDay(ctx context.Context, day time.Time, platform, after string, limit int) ([]sink.Stored, error)
 	Insert(ctx context.Context, rows []sink.Row) error
-	RebuildDailyRollup(ctx context.Context, month int) error
+	RebuildRollups(ctx context.Context, month int) error
 }
 
 // Options says what to re-tag.
@@ -147,7 +147,7 @@ func Run(ctx context.Context, st Store, tax *processors.Taxonomy, opts Options) 
 		}
 	}
 	for len(s.Months) > 0 {
-		if err := st.RebuildDailyRollup(ctx, s.Months[0]); err != nil {
+		if err := st.RebuildRollups(ctx, s.Months[0]); err != nil {
 			return s, err
 		}
 		s.Months = s.Months[1:]

@@ -13,6 +13,7 @@ import (
 	"github.com/govlisten/govlisten/processors"
 	"github.com/govlisten/govlisten/processors/retag"
 	"github.com/govlisten/govlisten/processors/sink"
+	"github.com/govlisten/govlisten/processors/tagger"
 )
 
 const oldRules = `version: 1
@@ -49,7 +50,7 @@ func taxonomy(t *testing.T, dir, name, rules string) *processors.Taxonomy {
 	if err := os.WriteFile(path, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tax, err := processors.LoadTaxonomy(path, processors.Compile())
+	tax, err := processors.LoadTaxonomy(path, processors.Compile(tagger.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -395,12 +395,26 @@ func boolByte(b bool) uint8 {
 	return 0
 }
 
-// RebuildDailyRollup recomputes one month (YYYYMM) of mentions_daily from
-// mentions FINAL, with deploy/clickhouse/rebuild/mentions_daily.sql: after
-// a re-tag, the rollup would otherwise count each re-tagged mention under
-// its old tags too.
-func (s *Store) RebuildDailyRollup(ctx context.Context, month int) error {
-	src, err := deploy.Schema.ReadFile("clickhouse/rebuild/mentions_daily.sql")
+// RebuildRollups recomputes one month (YYYYMM) of every rollup
+// (mentions_daily, mentions_hourly) from mentions FINAL, with the files of
+// deploy/clickhouse/rebuild/: after a re-tag, the rollups would otherwise
+// count each re-tagged mention under its old tags too.
+func (s *Store) RebuildRollups(ctx context.Context, month int) error {
+	names, err := fs.Glob(deploy.Schema, "clickhouse/rebuild/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := s.rebuild(ctx, name, month); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) rebuild(ctx context.Context, name string, month int) error {
+	src, err := deploy.Schema.ReadFile(name)
 	if err != nil {
 		return err
 	}
@@ -420,7 +434,7 @@ func (s *Store) RebuildDailyRollup(ctx context.Context, month int) error {
 			continue
 		}
 		if err := s.conn.Exec(ctx, st); err != nil {
-			return fmt.Errorf("rebuilding mentions_daily for %d: %w", month, err)
+			return fmt.Errorf("%s for %d: %w", name, month, err)
 		}
 	}
 	return nil

@@ -92,11 +92,21 @@
 //
 // # Sentiment
 //
-// Sentiment is VADER, the lexicon-and-rules model built for social media
-// text: no model download, deterministic, and the compound score is already
-// in [-1, 1]. Scores are github.com/jonreiter/govader's exactly, computed by
-// package sentiment, which re-implements that model without allocations.
-// The label uses VADER's published thresholds of ±0.05.
+// Sentiment is package sentiment's Model: VADER (the lexicon-and-rules
+// model built for social media text, re-implemented there without
+// allocations) with a layer of public-sector words, phrases, sarcasm
+// markers and emoji kept as data. The label's thresholds come from
+// Options (config tagging.sentiment), else from the model's data. VADER
+// scores English only: a mention in another known language is labelled
+// Unsupported with score 0 rather than guessed at; a mention whose
+// language is unknown ("und": too short, only emoji) is scored.
+//
+// # Language
+//
+// Options.Lang decides each mention's language from its text and the
+// platform's code (package lang does, in the processors); without it the
+// platform's code is used as given. lang: filters test the language so
+// decided, and it is what Tags.Lang reports.
 //
 // A Tagger is immutable once built and safe for concurrent use.
 package tagger
@@ -167,7 +177,10 @@ type Tagger struct {
 	stemHead map[string]bool   // the first minPre bytes of every wildcard stem
 	minPre   int               // shortest wildcard stem, in bytes
 	maxPre   int               // longest wildcard stem, in bytes
-	vader    *sentiment.Analyzer
+	model    *sentiment.Model
+	th       sentiment.Thresholds
+	lang     func(text, platformLang string) string
+	scored   []string
 	scratch  sync.Pool
 }
 
@@ -198,13 +211,28 @@ type entry struct {
 	prefixes []int32 // stems equal to the word (a token starting with it fires them)
 }
 
-// New compiles a taxonomy. The error is the first problem found: a
-// *RuleError for a rule that does not parse, a *CategoryError for a missing
-// or duplicate slug. Lint reports them all.
+// New compiles a taxonomy with the default Options. The error is the first
+// problem found: a *RuleError for a rule that does not parse, a
+// *CategoryError for a missing or duplicate slug. Lint reports them all.
 func New(tx *Taxonomy) (*Tagger, error) {
+	return Compile(tx, Options{})
+}
+
+// Compile is New with options.
+func Compile(tx *Taxonomy, o Options) (*Tagger, error) {
 	t, errs := compile(tx, false)
 	if len(errs) > 0 {
 		return nil, errs[0]
+	}
+	if o.Thresholds != (sentiment.Thresholds{}) {
+		if err := o.Thresholds.Validate(); err != nil {
+			return nil, err
+		}
+		t.th = o.Thresholds
+	}
+	t.lang = o.Lang
+	if o.Scored != nil {
+		t.scored = o.Scored
 	}
 	return t, nil
 }
@@ -221,7 +249,9 @@ func compile(tx *Taxonomy, all bool) (*Tagger, []error) {
 	t := &Tagger{
 		index:    map[string]*entry{},
 		stemHead: map[string]bool{},
-		vader:    vader(),
+		model:    model(),
+		th:       model().Thresholds(),
+		scored:   []string{"en"},
 	}
 	var errs []error
 	leafIDs := map[string]int32{}
@@ -454,38 +484,73 @@ func (t *Tagger) cheaper(a, b []int32) bool {
 	return rank(a) < rank(b)
 }
 
-// vader is the one sentiment analyzer of every Tagger: it takes a few
+// model is the one sentiment model of every Tagger: it takes a few
 // milliseconds to build and is safe for concurrent use.
-var vader = sync.OnceValue(sentiment.New)
+var model = sync.OnceValue(sentiment.NewModel)
 
-// Sentiment scores text with VADER.
+// Unsupported is the sentiment label of a mention in a language sentiment
+// cannot score.
+const Unsupported = "unsupported"
+
+// Options tune a Tagger beyond its taxonomy. The zero value is the
+// defaults.
+type Options struct {
+	// Thresholds label sentiment scores; the zero value means the
+	// sentiment model's own defaults.
+	Thresholds sentiment.Thresholds
+	// Lang decides a mention's language (an ISO 639-1 code, or "und") from
+	// its text and the platform's code. Nil uses the platform's code.
+	Lang func(text, platformLang string) string
+	// Scored lists the languages sentiment can score. Default: en.
+	Scored []string
+}
+
+// Sentiment scores text, taken to be English, with the sentiment model.
 func (t *Tagger) Sentiment(text string) Score {
-	c := t.vader.Compound(text)
-	switch {
-	case c >= 0.05:
-		return Score{Score: c, Label: Positive}
-	case c <= -0.05:
-		return Score{Score: c, Label: Negative}
-	}
-	return Score{Score: c, Label: Neutral}
+	c, label := t.model.Classify(text, t.th)
+	return Score{Score: c, Label: label}
 }
 
-// Tag runs every step on one mention, with the mention's own language.
+// Tag runs every step on one mention: language, rules, sentiment.
 func (t *Tagger) Tag(m *mention.Mention) Tags {
-	return t.TagLang(m, m.Lang)
+	lang := m.Lang
+	if t.lang != nil {
+		lang = t.lang(m.Text, m.Lang)
+	}
+	return t.TagLang(m, lang)
 }
 
-// TagLang is Tag with the language decided by the caller (a detector's):
-// lang is what lang: filters test and what Tags.Lang reports.
+// TagLang is Tag with the language decided by the caller: lang is what
+// lang: filters test, what decides whether sentiment is scored, and what
+// Tags.Lang reports.
 func (t *Tagger) TagLang(m *mention.Mention, lang string) Tags {
 	d, tp, matched := t.MatchFields(m.Text, MentionFields(m, lang))
+	score := Score{Label: Unsupported}
+	if t.scores(lang) {
+		score = t.Sentiment(m.Text)
+	}
 	return Tags{
 		Departments: d,
 		Topics:      tp,
 		Matched:     matched,
-		Sentiment:   t.Sentiment(m.Text),
+		Sentiment:   score,
 		Lang:        lang,
 	}
+}
+
+// scores says whether sentiment can score a mention in lang: one of the
+// scored languages, or unknown.
+func (t *Tagger) scores(lang string) bool {
+	if lang == "" || lang == "und" {
+		return true
+	}
+	base, _, _ := strings.Cut(lang, "-")
+	for _, l := range t.scored {
+		if strings.EqualFold(base, l) {
+			return true
+		}
+	}
+	return false
 }
 
 // Slugs lists the department and topic slugs of the taxonomy.

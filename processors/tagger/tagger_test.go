@@ -10,6 +10,7 @@ import (
 
 	"github.com/govlisten/govlisten/internal/synth"
 	"github.com/govlisten/govlisten/mention"
+	"github.com/govlisten/govlisten/processors/sentiment"
 )
 
 func mustCompile(t testing.TB, depts, topics map[string][]string) *Tagger {
@@ -181,3 +182,48 @@ func TestTagConcurrent(t *testing.T) {
 }
 
 func writeFile(path, data string) error { return os.WriteFile(path, []byte(data), 0o600) }
+
+// Options: the language function decides the language filters test and
+// whether sentiment is scored; thresholds set the labels.
+func TestOptionsLanguageAndThresholds(t *testing.T) {
+	tx := &Taxonomy{Version: 1, Departments: []Category{
+		{Slug: "wales-office", Name: "Wales Office", Rules: []string{`Senedd AND lang:cy`}},
+	}}
+	detect := func(text, platformLang string) string {
+		if strings.Contains(text, "Diolch") {
+			return "cy"
+		}
+		if platformLang != "" {
+			return platformLang
+		}
+		return "und"
+	}
+	tg, err := Compile(tx, Options{Lang: detect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cy := tg.Tag(&mention.Mention{Platform: mention.Twitter, Kind: mention.KindPost, Text: "Diolch i'r Senedd am y gwasanaeth gwych", Lang: "en"})
+	if cy.Lang != "cy" || cy.Sentiment.Label != Unsupported || cy.Sentiment.Score != 0 || len(cy.Departments) != 1 {
+		t.Fatalf("Welsh mention: %+v", cy)
+	}
+	en := tg.Tag(&mention.Mention{Platform: mention.Twitter, Kind: mention.KindPost, Text: "The Senedd is brilliant, thank you", Lang: "en"})
+	if en.Lang != "en" || en.Sentiment.Label != Positive || len(en.Departments) != 0 {
+		t.Fatalf("English mention: %+v", en)
+	}
+	und := tg.Tag(&mention.Mention{Platform: mention.YouTube, Kind: mention.KindComment, Text: "love it"})
+	if und.Lang != "und" || und.Sentiment.Label == Unsupported {
+		t.Fatalf("mention of unknown language: %+v", und)
+	}
+	// "love it" scores about 0.64: positive by default, neutral when the
+	// positive label starts higher.
+	strict, err := Compile(tx, Options{Thresholds: sentiment.Thresholds{Negative: -0.9, Positive: 0.9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strict.Sentiment("love it"); s.Label != Neutral {
+		t.Fatalf("with thresholds ±0.9, %q is %+v", "love it", s)
+	}
+	if _, err := Compile(tx, Options{Thresholds: sentiment.Thresholds{Negative: 0.5, Positive: -0.5}}); err == nil {
+		t.Fatal("inverted thresholds accepted")
+	}
+}
