@@ -30,6 +30,18 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	$(BIN) bench
 
+## fuzz: run every fuzz target in the repo for FUZZTIME each (default 30s; minimizing a new input takes at most 5s of it); a failing input is saved under the package's testdata/fuzz/
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz:
+	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$file); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			echo "== $$dir $$name ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$dir; \
+		done; \
+	done
+
 ## deps: install ClickHouse from the system's packages when it is missing
 deps:
 	@scripts/deps.sh

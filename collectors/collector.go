@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/govlisten/govlisten/config"
@@ -41,6 +42,29 @@ type Checkpoint struct {
 	// next run resumes exactly where this one stopped rather than starting
 	// the pass again.
 	Pass *Pass `json:"pass,omitempty"`
+}
+
+// xEpochMs is the Unix time in milliseconds X snowflake ids count from
+// (id >> 22 is milliseconds since it); the same constant as the twitter
+// package's, which cannot be imported here.
+const xEpochMs = 1288834974657
+
+// Time is the time of the newest item the checkpoint says is fully
+// collected: Since, or, for an X checkpoint that keeps only an id, the
+// time the snowflake id encodes. It is zero when the checkpoint says
+// neither (a source that has found nothing yet, or an X id older than
+// snowflakes).
+func (c Checkpoint) Time(platform string) time.Time {
+	if !c.Since.IsZero() || c.SinceID == "" || platform != "twitter" {
+		return c.Since
+	}
+	// Ids from before snowflakes (late 2010) are below 2^32 or so; the
+	// first snowflakes are above 10^15.
+	id, err := strconv.ParseUint(c.SinceID, 10, 64)
+	if err != nil || id < 1e15 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(id>>22) + xEpochMs).UTC()
 }
 
 // Pass is the state of a pass over a source's pages that has not finished.

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"time"
+
+	"github.com/govlisten/govlisten/telemetry"
 )
 
 // ErrAuth is wrapped by collectors when the platform refuses the token
@@ -49,6 +53,15 @@ func (e *MalformedError) Error() string {
 }
 func (e *MalformedError) Unwrap() error { return e.Err }
 
+// NetworkError is a call that got no answer from the platform: connection
+// refused or reset, DNS, a timeout. It is transient. Collectors use it where
+// an error's text had to be rewritten (to keep a key out of it) and its
+// type would otherwise be lost.
+type NetworkError struct{ Err error }
+
+func (e *NetworkError) Error() string { return e.Err.Error() }
+func (e *NetworkError) Unwrap() error { return e.Err }
+
 // PermanentError marks an error that retrying cannot fix (a bad parameter,
 // a deleted object, a permission missing): Retry returns it at once.
 type PermanentError struct{ Err error }
@@ -68,6 +81,10 @@ type RetryPolicy struct {
 	MaxWait time.Duration
 	// OnWait, when set, is told about every wait (for logs and metrics).
 	OnWait func(wait time.Duration, err error)
+	// Metrics, when set, counts the platform's calls, errors and
+	// rate-limit waits for /metrics: Retry counts the waits, and the
+	// platform's code calls Observe once per request that went out.
+	Metrics *telemetry.API
 	// Gate, when set, shares rate-limit waits between every source and
 	// replica of a platform: Retry waits on it before each call, and tells
 	// it of each wait the platform asks for, so one replica's 429 holds the
@@ -81,6 +98,46 @@ type Gate interface {
 	Until(ctx context.Context) (time.Time, string, error)
 	// Hold records that the platform asked for no calls before until.
 	Hold(ctx context.Context, until time.Time, reason string) error
+}
+
+// Observe counts one request sent to the platform and its outcome (nil,
+// or the error the request came to, classified by ErrorClass) in
+// p.Metrics. A request cut short by cancellation counts as a call only.
+func (p RetryPolicy) Observe(err error) {
+	p.Metrics.Call(ErrorClass(err))
+}
+
+// ErrorClass names the class of a collector's error for metrics (see
+// telemetry.ErrorClasses): auth, rate_limit, quota, malformed, client
+// (PermanentError), network (no answer: NetworkError, net.Error, a
+// connection cut mid-answer), server (anything else: 5xx and other
+// transient failures). It is "" for nil and for cancellation.
+func ErrorClass(err error) string {
+	var (
+		rl *RateLimitError
+		qe *QuotaError
+		me *MalformedError
+		pe *PermanentError
+		ne *NetworkError
+		nn net.Error
+	)
+	switch {
+	case err == nil, errors.Is(err, context.Canceled):
+		return ""
+	case errors.Is(err, ErrAuth):
+		return "auth"
+	case errors.As(err, &rl):
+		return "rate_limit"
+	case errors.As(err, &qe):
+		return "quota"
+	case errors.As(err, &me):
+		return "malformed"
+	case errors.As(err, &pe):
+		return "client"
+	case errors.As(err, &ne), errors.As(err, &nn), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "network"
+	}
+	return "server"
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -134,6 +191,7 @@ func Retry(ctx context.Context, p RetryPolicy, fn func(context.Context) error) e
 				return err
 			}
 			wait = rl.Wait + time.Duration(rand.Int64N(int64(time.Second)))
+			p.Metrics.RateLimited(wait)
 		} else {
 			if attempt >= p.Attempts {
 				return fmt.Errorf("after %d attempts: %w", attempt, err)
@@ -165,6 +223,7 @@ func waitGate(ctx context.Context, p RetryPolicy) error {
 	if wait > p.MaxWait {
 		return rl
 	}
+	p.Metrics.RateLimited(wait)
 	if p.OnWait != nil {
 		p.OnWait(wait, rl)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/govlisten/govlisten/bus"
 	"github.com/govlisten/govlisten/config"
+	"github.com/govlisten/govlisten/telemetry"
 )
 
 // Run is what one collection run of one source did: the row the ledger
@@ -70,14 +72,56 @@ type Scheduler struct {
 	leaseTTL    time.Duration
 	owner       string
 	log         *slog.Logger
+	metrics     *telemetry.Telemetry
 	// MaxInFlight bounds unacknowledged publishes per run (default 1024).
 	MaxInFlight int
 	// Concurrency bounds sources collected at once (default 4).
 	Concurrency int
 }
 
-// BucketStatus holds each source's last run, for `govlisten sources`.
+// BucketStatus holds each source's SourceStatus, for `govlisten sources`,
+// `govlisten status` and the source metrics.
 const BucketStatus = "govlisten_source_status"
+
+// SourceStatus is what bucket govlisten_source_status holds for a source:
+// its last run (Run's fields, flattened, so a reader that decodes a Run
+// still works), and when it last succeeded and last failed.
+type SourceStatus struct {
+	Run
+	// LastSuccess is when the last run that was not cut short by an error
+	// or a shutdown ended (a run stopped for a spent quota succeeded as
+	// far as it could go).
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// LastError and LastErrorAt are the error of the last run that failed,
+	// and when it ended.
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
+// Instrument counts the scheduler's runs and pages in t, and makes t's
+// scrapes read every configured source's checkpoint and last run from KV.
+// Call it before Run or RunOnce.
+func (s *Scheduler) Instrument(t *telemetry.Telemetry) {
+	s.metrics = t
+	for _, src := range s.sources {
+		t.Source(src.Platform, src.Name) // every source's series exist from the start
+	}
+	t.WatchSources(func(ctx context.Context) ([]telemetry.SourceSample, error) {
+		states, err := readSourceStates(ctx, s.status, s.checkpoints, s.sources, false)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]telemetry.SourceSample, 0, len(states))
+		for _, st := range states {
+			smp := telemetry.SourceSample{Source: st.Source, Platform: st.Platform, Checkpoint: st.Checkpoint.Time(st.Platform)}
+			if st.Status != nil {
+				smp.LastSuccess, smp.LastError = st.Status.LastSuccess, st.Status.LastErrorAt
+			}
+			out = append(out, smp)
+		}
+		return out, nil
+	})
+}
 
 // NewScheduler opens the buckets (bus.Setup creates the checkpoint and
 // lease buckets) and returns a Scheduler for sources. collectors maps a
@@ -258,6 +302,13 @@ func (s *Scheduler) RunSource(ctx context.Context, src config.Source, since time
 	run.From, run.FromID = from.Since, from.SinceID
 	run.To, run.ToID = from.Since, from.SinceID
 	pub := NewPublisher(s.js, s.MaxInFlight, 2*time.Minute)
+	metrics := s.metrics.Source(src.Platform, src.Name)
+	var counted, countedDup int64 // publisher counts already in metrics
+	count := func(collected int) {
+		p, d := pub.Published.Load(), pub.Duplicates.Load()
+		metrics.Page(collected, p-counted, d-countedDup)
+		counted, countedDup = p, d
+	}
 	emit := func(ctx context.Context, p Page) error {
 		for _, m := range p.Mentions {
 			if err := pub.Publish(ctx, m); err != nil {
@@ -267,6 +318,7 @@ func (s *Scheduler) RunSource(ctx context.Context, src config.Source, since time
 		if err := pub.Wait(ctx); err != nil {
 			return fmt.Errorf("publishing page %d: %w", run.Pages+1, err)
 		}
+		count(len(p.Mentions))
 		if err := s.storeCheckpoint(ctx, src.Name, p.Checkpoint); err != nil {
 			return err
 		}
@@ -280,6 +332,7 @@ func (s *Scheduler) RunSource(ctx context.Context, src config.Source, since time
 	}
 	cerr := s.collectors[src.Platform].Collect(ctx, src, from, emit)
 	run.Finished = time.Now().UTC()
+	count(0) // publishes acknowledged before a page failed
 	run.Published, run.Duplicates = pub.Published.Load(), pub.Duplicates.Load()
 	var qe *QuotaError
 	switch {
@@ -295,17 +348,43 @@ func (s *Scheduler) RunSource(ctx context.Context, src config.Source, since time
 		run.Truncated, run.TruncatedBy, run.Error = true, "error", cerr.Error()
 	}
 	s.finish(log, run)
+	metrics.Run(run.Result())
 	if cerr != nil {
 		return run, fmt.Errorf("source %s: %w", src.Name, cerr)
 	}
 	return run, nil
 }
 
+// Result is how a finished run ended: ok, quota (stopped for a spent
+// quota), error, or stopped (shutdown).
+func (r Run) Result() string {
+	switch r.TruncatedBy {
+	case "":
+		return "ok"
+	case "quota", "error", "stopped":
+		return r.TruncatedBy
+	}
+	return "error"
+}
+
 // finish records a run in the status bucket and the ledger, and logs it.
 func (s *Scheduler) finish(log *slog.Logger, run Run) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if b, err := json.Marshal(run); err == nil {
+	st := SourceStatus{Run: run}
+	if e, err := s.status.Get(ctx, run.Source); err == nil {
+		var prev SourceStatus
+		if json.Unmarshal(e.Value(), &prev) == nil {
+			st.LastSuccess, st.LastError, st.LastErrorAt = prev.LastSuccess, prev.LastError, prev.LastErrorAt
+		}
+	}
+	switch run.Result() {
+	case "ok", "quota":
+		st.LastSuccess = run.Finished
+	case "error":
+		st.LastError, st.LastErrorAt = run.Error, run.Finished
+	}
+	if b, err := json.Marshal(st); err == nil {
 		if _, err := s.status.Put(ctx, run.Source, b); err != nil {
 			log.Warn("storing run status", "err", err)
 		}
@@ -377,7 +456,7 @@ func (s *Scheduler) acquire(ctx context.Context, source string) (release func(),
 			case <-t.C:
 				r, err := s.leases.Update(ctx, source, []byte(s.owner), rev)
 				if err != nil {
-					s.log.Warn("renewing lease", "source", source, "err", err)
+					s.log.Warn("renewing lease", "source", source, "platform", s.platform(source), "err", err)
 					continue
 				}
 				rev = r
@@ -391,6 +470,97 @@ func (s *Scheduler) acquire(ctx context.Context, source string) (release func(),
 		defer cancel()
 		_ = s.leases.Delete(dctx, source, jetstream.LastRevision(rev))
 	}, nil
+}
+
+func (s *Scheduler) platform(source string) string {
+	for _, src := range s.sources {
+		if src.Name == source {
+			return src.Platform
+		}
+	}
+	return ""
+}
+
+// SourceState is what the bus holds for a source.
+type SourceState struct {
+	Source   string
+	Platform string
+	// Status is the source's last run and last success and failure; nil
+	// when it never ran.
+	Status *SourceStatus
+	// Checkpoint is where its next collection starts (zero: never stored).
+	Checkpoint Checkpoint
+}
+
+// ReadSourceStates reads the status and checkpoint of the sources from KV
+// buckets govlisten_source_status and govlisten_checkpoints; with all, also
+// of every other source that has a status (one removed from the
+// configuration, or when sources is empty, every one). A bucket that does
+// not exist yet reads as empty. Results are sorted by source name.
+func ReadSourceStates(ctx context.Context, js jetstream.JetStream, sources []config.Source, all bool) ([]SourceState, error) {
+	status, err := js.KeyValue(ctx, BucketStatus)
+	if err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("bucket %s: %w", BucketStatus, err)
+	}
+	checkpoints, err := js.KeyValue(ctx, bus.BucketCheckpoints)
+	if err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("bucket %s: %w", bus.BucketCheckpoints, err)
+	}
+	return readSourceStates(ctx, status, checkpoints, sources, all)
+}
+
+func readSourceStates(ctx context.Context, status, checkpoints jetstream.KeyValue, sources []config.Source, all bool) ([]SourceState, error) {
+	platforms := map[string]string{}
+	for _, src := range sources {
+		platforms[src.Name] = src.Platform
+	}
+	if all && status != nil {
+		keys, err := status.ListKeys(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing bucket %s: %w", BucketStatus, err)
+		}
+		for k := range keys.Keys() {
+			if _, ok := platforms[k]; !ok {
+				platforms[k] = ""
+			}
+		}
+		if err := keys.Stop(); err != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	out := make([]SourceState, 0, len(platforms))
+	for name, platform := range platforms {
+		st := SourceState{Source: name, Platform: platform}
+		if status != nil {
+			e, err := status.Get(ctx, name)
+			switch {
+			case errors.Is(err, jetstream.ErrKeyNotFound):
+			case err != nil:
+				return nil, fmt.Errorf("reading the status of %s: %w", name, err)
+			default:
+				var ss SourceStatus
+				if json.Unmarshal(e.Value(), &ss) == nil {
+					st.Status = &ss
+					if st.Platform == "" {
+						st.Platform = ss.Platform
+					}
+				}
+			}
+		}
+		if checkpoints != nil {
+			e, err := checkpoints.Get(ctx, name)
+			switch {
+			case errors.Is(err, jetstream.ErrKeyNotFound):
+			case err != nil:
+				return nil, fmt.Errorf("reading the checkpoint of %s: %w", name, err)
+			default:
+				_ = json.Unmarshal(e.Value(), &st.Checkpoint) // an unreadable one reads as none
+			}
+		}
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b SourceState) int { return strings.Compare(a.Source, b.Source) })
+	return out, nil
 }
 
 // Status returns each configured source's last run, if any.

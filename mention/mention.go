@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	gojson "github.com/goccy/go-json"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -150,7 +151,7 @@ func checkTime(field string, t time.Time) error {
 		return invalid(field, "missing")
 	}
 	if t.Before(minTime) || t.After(maxTime) {
-		return invalid(field, "%s is outside 1970-01-01..2105-12-31", t.UTC().Format(time.RFC3339))
+		return invalid(field, "%s is outside %s..%s, what the store's DateTime holds", t.UTC().Format(time.RFC3339), minTime.Format(time.RFC3339), maxTime.Format(time.RFC3339))
 	}
 	return nil
 }
@@ -178,6 +179,11 @@ func Decode(data []byte) (*Mention, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrUndecodable, err)
 	}
+	if bytes.Contains(data, []byte(`\u`)) {
+		if err := loneSurrogateField(data); err != nil {
+			return nil, err
+		}
+	}
 	if m.V == 0 {
 		m.V = Version // a record without "v" is read as the current version
 	}
@@ -204,6 +210,77 @@ func badUTF8Field(data []byte) error {
 		}
 	}
 	return invalid("(key)", "not valid UTF-8")
+}
+
+// loneSurrogateField finds a field (raw aside, which is stored as the bytes
+// sent) whose JSON holds a \u escape of half a UTF-16 surrogate pair. It is
+// no character: decoders turn it into U+FFFD silently, which would store
+// altered text, like invalid UTF-8.
+func loneSurrogateField(data []byte) error {
+	if !hasLoneSurrogate(data) {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return nil
+	}
+	for _, name := range []string{"text", "id", "author_name", "author_handle", "author_id", "url", "lang", "parent_id", "thread_id", "platform", "kind", "source"} {
+		for key, raw := range fields { // keys match fields case-insensitively
+			if strings.EqualFold(key, name) && hasLoneSurrogate(raw) {
+				return invalid(name, "holds a lone UTF-16 surrogate escape (half of a pair, not a character)")
+			}
+		}
+	}
+	return nil
+}
+
+// hasLoneSurrogate says whether JSON text b holds a \uD800-\uDFFF escape
+// that is not a high surrogate followed by a low one.
+func hasLoneSurrogate(b []byte) bool {
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(b, i+2)
+		if b[i+1] != 'u' || !ok {
+			i++ // skip the escaped character (it may be a backslash)
+			continue
+		}
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		case r >= 0xD800 && r <= 0xDBFF:
+			lo, ok := hex4(b, i+8)
+			if i+7 >= len(b) || b[i+6] != '\\' || b[i+7] != 'u' || !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return false
+}
+
+// hex4 reads the four hex digits at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if i < 0 || i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // timeFieldError names which timestamp did not parse.

@@ -88,3 +88,46 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// A \u escape of half a surrogate pair is no character: encoding/json and
+// goccy/go-json would store U+FFFD in its place. It is refused like invalid
+// UTF-8; a whole pair, and a literal backslash before "ud800", are text.
+func TestDecodeSurrogateEscapes(t *testing.T) {
+	for _, tc := range []struct{ name, text, want, field string }{
+		{"pair", `"late \ud83d\ude29"`, "late 😩", ""},
+		{"escaped backslash", `"C:\\ud800"`, `C:\ud800`, ""},
+		{"lone high", `"late \ud83d"`, "", "text"},
+		{"high then text", `"\ud83dx\ude29"`, "", "text"},
+		{"lone low", `"\uDE29 late"`, "", "text"},
+		{"high at end", `"\ud83d"`, "", "text"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := strings.Replace(good, `"@DWP my Universal Credit payment is late 😩"`, tc.text, 1)
+			m, err := Decode([]byte(in))
+			if tc.field == "" {
+				if err != nil || m.Text != tc.want {
+					t.Fatalf("got %v, %v; want text %q", m, err, tc.want)
+				}
+				return
+			}
+			var ie *InvalidError
+			if !errors.As(err, &ie) || ie.Field != tc.field {
+				t.Fatalf("got %v, %v; want an *InvalidError naming %s", m, err, tc.field)
+			}
+		})
+	}
+	// In raw, which is stored as the bytes sent, it is kept.
+	in := strings.Replace(good, `"raw":{"id":"1893456789012345679"}`, `"raw":{"text":"\ud83d"}`, 1)
+	if m, err := Decode([]byte(in)); err != nil || string(m.Raw) != `{"text":"\ud83d"}` {
+		t.Fatalf("raw with a lone surrogate: %v, %v", m, err)
+	}
+	upper := strings.Replace(good, `"lang":"en"`, `"lang":"en","TEXT":"late \ud83d"`, 1)
+	if _, err := Decode([]byte(upper)); !errors.As(err, new(*InvalidError)) {
+		t.Fatalf("lone surrogate under a key in capitals: %v", err)
+	}
+	author := strings.Replace(good, `"lang":"en"`, `"lang":"en","author_name":"Dana \udc00"`, 1)
+	var ie *InvalidError
+	if _, err := Decode([]byte(author)); !errors.As(err, &ie) || ie.Field != "author_name" {
+		t.Fatalf("lone surrogate in author_name: %v", err)
+	}
+}

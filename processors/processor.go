@@ -27,6 +27,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +38,9 @@ import (
 	"github.com/govlisten/govlisten/bus"
 	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/mention"
+	"github.com/govlisten/govlisten/privacy"
 	"github.com/govlisten/govlisten/processors/sink"
+	"github.com/govlisten/govlisten/telemetry"
 )
 
 // Inserter stores a batch of rows; nil means every row is stored.
@@ -78,6 +81,13 @@ type Processor struct {
 	cons  string
 	log   *slog.Logger
 	Stats Stats
+	// Metrics, when set before Run, counts for /metrics what Stats counts,
+	// and more: per batch (received, inserted, rows, insert time) and per
+	// dead letter, never per stored message. Nil counts nothing.
+	Metrics *telemetry.Processor
+	// Privacy, when set before Run, pseudonymises every mention's author
+	// after tagging (author: rules see the real handle) and before storage.
+	Privacy *privacy.Pseudonymiser
 }
 
 // NewRaw returns a Processor that moves messages into ClickHouse as opaque
@@ -130,7 +140,7 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 			m, err := it.Next()
 			if err != nil {
 				if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					p.log.Error("pulling messages", "err", err)
+					p.log.Error("pulling messages", "stream", bus.StreamMentions, "consumer", p.cons, "err", err)
 				}
 				return
 			}
@@ -192,6 +202,7 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 		if len(batch) == 0 {
 			return
 		}
+		p.Metrics.Received(len(batch))
 		toInsert <- batch
 		batch = make([]result, 0, size)
 	}
@@ -253,7 +264,9 @@ func (p *Processor) prepare(m jetstream.Msg) result {
 		return result{msg: m, reason: reason, err: err}
 	}
 	tg := p.tax.Current()
-	return result{msg: m, row: sink.Row{M: rec, Tags: tg.Tag(rec), Taxonomy: tg.Version}}
+	tags := tg.Tag(rec)
+	p.Privacy.Apply(rec) // a nil Pseudonymiser does nothing
+	return result{msg: m, row: sink.Row{M: rec, Tags: tags, Taxonomy: tg.Version}}
 }
 
 // flush stores one batch and settles every message in it. It reports
@@ -276,6 +289,7 @@ func (p *Processor) flush(ctx context.Context, batch []result) bool {
 	// the open batch is flushed before the process exits.
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	var err error
+	start := time.Now()
 	if p.raw != nil {
 		data := make([][]byte, len(good))
 		for i, m := range good {
@@ -286,14 +300,16 @@ func (p *Processor) flush(ctx context.Context, batch []result) bool {
 		err = p.store.Insert(ictx, rows)
 	}
 	cancel()
+	took := time.Since(start)
 	if err != nil {
+		p.Metrics.InsertFailed(len(rows), took)
 		p.Stats.InsertErrors.Add(1)
 		delivered := uint64(1)
 		if md, mdErr := good[0].Metadata(); mdErr == nil {
 			delivered = md.NumDelivered
 		}
 		delay := p.backoff(int(delivered))
-		p.log.Warn("insert failed; batch will be redelivered", "mentions", len(rows), "retry_in", delay.Round(time.Millisecond), "err", err)
+		p.log.Warn("insert failed; batch will be redelivered", "mentions", len(rows), "consumer", p.cons, "delivered", delivered, "retry_in", delay.Round(time.Millisecond), "err", err)
 		for _, m := range good {
 			_ = m.NakWithDelay(delay)
 		}
@@ -304,7 +320,8 @@ func (p *Processor) flush(ctx context.Context, batch []result) bool {
 	}
 	p.Stats.Inserted.Add(int64(len(rows)))
 	p.Stats.Batches.Add(1)
-	p.log.Debug("batch stored", "mentions", len(rows))
+	p.Metrics.Inserted(len(rows), took)
+	p.log.Debug("batch stored", "mentions", len(rows), "took", took.Round(time.Millisecond))
 	return true
 }
 
@@ -312,28 +329,45 @@ func (p *Processor) flush(ctx context.Context, batch []result) bool {
 // terminates it. If the DLQ publish fails, the message is retried later.
 func (p *Processor) deadLetter(ctx context.Context, r result) {
 	subject := r.msg.Subject()
+	platform := subjectPlatform(subject)
 	out := nats.NewMsg(bus.DLQPrefix + r.reason)
 	out.Data = r.msg.Data()
 	out.Header.Set(bus.HeaderReason, r.err.Error())
 	out.Header.Set(bus.HeaderOriginalSubject, subject)
 	out.Header.Set(bus.HeaderFailedAt, time.Now().UTC().Format(time.RFC3339))
+	// Each per-message log line names the message: its Nats-Msg-Id (when
+	// the publisher set one), subject and stream sequence.
+	log := p.log.With("reason", r.reason, "platform", platform, "subject", subject, "msg_id", r.msg.Headers().Get(jetstream.MsgIDHeader))
 	msgID := "dlq:" + subject
 	if md, err := r.msg.Metadata(); err == nil {
 		seq := strconv.FormatUint(md.Sequence.Stream, 10)
 		out.Header.Set(bus.HeaderOriginalSeq, seq)
 		msgID = "dlq:" + md.Stream + ":" + seq
+		log = log.With("stream_seq", md.Sequence.Stream, "delivered", md.NumDelivered)
 	}
 	out.Header.Set(jetstream.MsgIDHeader, msgID)
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, err := p.conn.JS.PublishMsg(pctx, out); err != nil {
-		p.log.Warn("dead-letter publish failed; message will be retried", "subject", subject, "err", err)
+		log.Warn("dead-letter publish failed; message will be retried", "err", err)
 		_ = r.msg.NakWithDelay(p.backoff(2))
 		return
 	}
 	_ = r.msg.Term()
 	p.Stats.DeadLettered.Add(1)
-	p.log.Info("dead-lettered", "subject", subject, "reason", r.reason, "detail", r.err.Error())
+	p.Metrics.DeadLettered(r.reason, platform)
+	log.Info("dead-lettered", "detail", r.err.Error())
+}
+
+// subjectPlatform is the platform token of a subject
+// govlisten.mentions.<platform>.<kind>, or "" for any other subject.
+func subjectPlatform(subject string) string {
+	rest, ok := strings.CutPrefix(subject, "govlisten.mentions.")
+	if !ok {
+		return ""
+	}
+	platform, _, _ := strings.Cut(rest, ".")
+	return platform
 }
 
 // backoff is the delay after the n-th consecutive failure: retry_min

@@ -42,9 +42,15 @@ departments:
 topics: []
 `
 
+// write replaces the file at once, as editors and Kubernetes do (a write
+// in place could be read half-done by a concurrent check).
 func write(t *testing.T, path, data string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
 }

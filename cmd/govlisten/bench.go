@@ -36,10 +36,11 @@ type BenchCmd struct {
 type BenchProcessCmd struct {
 	NATSFlag
 	ClickHouseFlag
-	N         int    `help:"Mentions per run." default:"500000"`
-	Rounds    int    `help:"Runs of each of baseline and process, alternating; the best of each is reported." default:"3"`
-	BatchSize int    `help:"process.batch_size for both." default:"10000"`
-	JSON      string `help:"Also write the results as JSON to this file." default:"bench-results/process.json" placeholder:"FILE"`
+	N          int    `help:"Mentions per run." default:"500000"`
+	Rounds     int    `help:"Runs of each of baseline and process, alternating; the best of each is reported." default:"3"`
+	BatchSize  int    `help:"process.batch_size for both." default:"10000"`
+	JSON       string `help:"Also write the results as JSON to this file." default:"bench-results/process.json" placeholder:"FILE"`
+	CPUProfile string `help:"Write a CPU profile of each process run to FILE.ROUND, for go tool pprof." placeholder:"FILE"`
 }
 
 // BenchRawCmd is the baseline worker.
@@ -138,6 +139,9 @@ func (c *BenchProcessCmd) Run(ctx context.Context, g *Globals) error {
 				return err
 			}
 			args := []string{"process", "--once", "--no-migrate"}
+			if c.CPUProfile != "" {
+				args = append(args, "--cpu-profile", fmt.Sprintf("%s.%d", c.CPUProfile, round))
+			}
 			store, err := sink.OpenDSN(ctx, chBase+"/"+db, chBase+"/"+db, nil)
 			if err != nil {
 				return err

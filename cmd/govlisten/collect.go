@@ -20,12 +20,14 @@ import (
 	"github.com/govlisten/govlisten/collectors/youtube"
 	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/processors/sink"
+	"github.com/govlisten/govlisten/telemetry"
 )
 
 // CollectCmd is `govlisten collect`.
 type CollectCmd struct {
 	NATSFlag
 	ClickHouseFlag
+	HTTPAddrFlag
 	Once     bool      `help:"Run one pass over the sources and exit (for cron, Kubernetes CronJobs and systemd timers)."`
 	Source   []string  `help:"Only this source (repeatable)." placeholder:"NAME"`
 	Since    time.Time `help:"Backfill: collect from this date (2006-01-02 or RFC 3339) instead of the checkpoint, within what the platform keeps." placeholder:"DATE" type:"date"`
@@ -39,18 +41,28 @@ func (c *CollectCmd) Help() string {
 
 // Run collects.
 func (c *CollectCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag)
+	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag, c.HTTPAddrFlag)
 	if err != nil {
 		return err
 	}
 	if len(cfg.Sources) == 0 {
 		return errors.New("no sources configured: add a sources list to the configuration (see govlisten.example.yaml)")
 	}
+	// Readiness is NATS only: without ClickHouse the runs are not recorded
+	// in the ledger, and collection goes on.
+	tel := telemetry.New(log)
+	tel.Health.Require("nats")
+	srv, err := serveOps(ctx, cfg, tel, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
 	conn, err := openBus(ctx, cfg, "collect", 30*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	tel.Health.Set("nats", telemetry.NATSReady(conn.NC))
 	var recorder collectors.RunRecorder
 	if !c.NoLedger {
 		if st := openLedger(ctx, cfg, log); st != nil {
@@ -58,7 +70,7 @@ func (c *CollectCmd) Run(ctx context.Context, g *Globals) error {
 			recorder = st
 		}
 	}
-	cols, err := buildCollectors(ctx, conn, cfg, os.Getenv, log)
+	cols, err := buildCollectors(ctx, conn, cfg, os.Getenv, log, tel)
 	if err != nil {
 		return err
 	}
@@ -66,6 +78,7 @@ func (c *CollectCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	sched.Instrument(tel)
 	if !c.Once {
 		log.Info("collecting on schedule", "sources", len(cfg.Sources))
 		return sched.Run(ctx)
@@ -91,9 +104,10 @@ func openLedger(ctx context.Context, cfg *config.Config, log *slog.Logger) *sink
 	return nil
 }
 
-// buildCollectors makes a collector for each platform that has a source.
-// YouTube's daily units are one budget for every replica, kept in KV.
-func buildCollectors(ctx context.Context, conn *bus.Conn, cfg *config.Config, getenv func(string) string, log *slog.Logger) (map[string]collectors.Collector, error) {
+// buildCollectors makes a collector for each platform that has a source,
+// counting its API calls in tel (nil: not counted). YouTube's daily units
+// are one budget for every replica, kept in KV.
+func buildCollectors(ctx context.Context, conn *bus.Conn, cfg *config.Config, getenv func(string) string, log *slog.Logger, tel *telemetry.Telemetry) (map[string]collectors.Collector, error) {
 	quota, err := conn.JS.KeyValue(ctx, bus.BucketQuota)
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", bus.BucketQuota, err)
@@ -112,6 +126,7 @@ func buildCollectors(ctx context.Context, conn *bus.Conn, cfg *config.Config, ge
 			var tc *twitter.Collector
 			if tc, err = twitter.New(cfg, getenv, nil, log); err == nil {
 				tc.Retry.Gate = gate
+				tc.Retry.Metrics = tel.API(src.Platform)
 				c = tc
 			}
 		case "youtube":
@@ -119,12 +134,18 @@ func buildCollectors(ctx context.Context, conn *bus.Conn, cfg *config.Config, ge
 			var yc *youtube.Collector
 			if yc, err = youtube.New(cfg, getenv, nil, budget, log); err == nil {
 				yc.Retry.Gate = gate
+				yc.Retry.Metrics = tel.API(src.Platform)
+				tel.WatchQuota(src.Platform, func(ctx context.Context) (float64, error) {
+					n, err := budget.Left(ctx)
+					return float64(n), err
+				})
 				c = yc
 			}
 		case "facebook":
 			var fc *facebook.Collector
 			if fc, err = facebook.New(cfg, getenv, nil, log); err == nil {
 				fc.Policy.Gate = gate
+				fc.Policy.Metrics = tel.API(src.Platform)
 				c = fc
 			}
 		default:

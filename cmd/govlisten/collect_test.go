@@ -203,7 +203,7 @@ func TestUpLandsEverythingServed(t *testing.T) {
 			e.vars = append(e.vars, v)
 		}
 	}
-	e.vars = append(e.vars, "GOVLISTEN_NATS_EMBEDDED_LISTEN=127.0.0.1:0", "GOVLISTEN_LOG_FORMAT=json")
+	e.vars = append(e.vars, "GOVLISTEN_NATS_EMBEDDED_LISTEN=127.0.0.1:0", "GOVLISTEN_LOG_FORMAT=json", "GOVLISTEN_HTTP_ADDR=127.0.0.1:0")
 	cmd, logs := e.start("up", "--data-dir", t.TempDir(), "--sim-rate", "200")
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()

@@ -17,7 +17,6 @@ import (
 	"github.com/govlisten/govlisten/internal/synth"
 	"github.com/govlisten/govlisten/internal/testenv"
 	"github.com/govlisten/govlisten/mention"
-	"github.com/govlisten/govlisten/processors/tagger"
 )
 
 const finalCount = "SELECT count() FROM DB.mentions FINAL"
@@ -83,12 +82,10 @@ func TestImportDeduplicates100k(t *testing.T) {
 		t.Fatalf("%d distinct ids stored, want %d", got, distinct)
 	}
 
-	// Every row carries the tags and sentiment the tagger gives its text.
-	tx, err := tagger.LoadTaxonomy("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := tagger.New(tx)
+	// Every row carries the tags, language and sentiment the processor's
+	// tagger (default configuration: built-in taxonomy, detection,
+	// thresholds) gives its text.
+	tg, err := loadTagger(testenv.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,9 +397,11 @@ func TestUpEmbeddedDefault(t *testing.T) {
 			e.vars = append(e.vars, v)
 		}
 	}
-	e.vars = append(e.vars, "GOVLISTEN_NATS_EMBEDDED_LISTEN=127.0.0.1:0", "GOVLISTEN_LOG_FORMAT=json", "GOVLISTEN_PROCESS_BATCH_TIMEOUT=200ms")
+	e.vars = append(e.vars, "GOVLISTEN_NATS_EMBEDDED_LISTEN=127.0.0.1:0", "GOVLISTEN_LOG_FORMAT=json", "GOVLISTEN_PROCESS_BATCH_TIMEOUT=200ms",
+		"GOVLISTEN_HTTP_ADDR=127.0.0.1:0")
 	dataDir := t.TempDir()
 	cmd, logs := e.start("up", "--data-dir", dataDir)
+	addr := servingAddr(t, cmd, logs)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
@@ -436,6 +435,20 @@ func TestUpEmbeddedDefault(t *testing.T) {
 	imported := "SELECT count() FROM DB.mentions FINAL WHERE url LIKE 'https://example.invalid/%'"
 	if got := e.waitCount(imported, 5000, time.Minute); got != 5000 {
 		t.Fatalf("up stored %d of 5000\n%s", got, logs.String())
+	}
+	// One HTTP server for the whole process: the processor's and the
+	// collectors' metrics, and readiness on NATS and ClickHouse.
+	// (The counters move once the batch is acknowledged, just after its
+	// rows are visible.)
+	waitReady(t, addr, 200, "clickhouse: ok")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		m := scrape(t, addr)
+		if m["govlisten_processor_inserted_total"] >= 5000 && m.sum("govlisten_api_calls_total") > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("up's /metrics: inserted %v, API calls %v", m["govlisten_processor_inserted_total"], m.sum("govlisten_api_calls_total"))
+		}
 	}
 	e.store.Close()
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/govlisten/govlisten/bus"
 	"github.com/govlisten/govlisten/collectors"
 	"github.com/govlisten/govlisten/collectors/importer"
 	"github.com/govlisten/govlisten/mention"
@@ -57,7 +58,23 @@ func (c *ImportCmd) Run(ctx context.Context, g *Globals) error {
 		badLines++
 		fmt.Fprintln(os.Stderr, e.Error())
 	}
-	emit := func(m *mention.Mention) error { return pub.Publish(ctx, m) }
+	limit, err := recordLimit(ctx, conn)
+	if err != nil {
+		return err
+	}
+	emit := func(m *mention.Mention) error {
+		msg, err := collectors.Encode(m)
+		if err != nil {
+			return &importer.RejectedError{Err: err}
+		}
+		// A record the bus would refuse is a bad line, not a failed
+		// import: publishing it would only be retried until it gives up.
+		if n := int64(len(msg.Data)); n > limit {
+			return &importer.RejectedError{Err: fmt.Errorf("%s:%s is %d bytes as a message on the bus, more than the %d it takes (NATS max_payload or stream %s's max message size, less %d for headers)",
+				m.Platform, m.ID, n, limit, bus.StreamMentions, headerRoom)}
+		}
+		return pub.PublishMsg(ctx, msg)
+	}
 	showBar := c.Progress == "always" || c.Progress == "auto" && term.IsTerminal(int(os.Stderr.Fd()))
 	for _, name := range c.Files {
 		if err := c.importFile(ctx, name, format, emit, bad, showBar); err != nil {
@@ -97,4 +114,25 @@ func (c *ImportCmd) importFile(ctx context.Context, name string, format importer
 		r = &pr
 	}
 	return importer.Read(ctx, name, r, format, emit, bad)
+}
+
+// headerRoom is kept free below the bus's limits for headers: a message's
+// own (Nats-Msg-Id) and those the processors add when they dead-letter it
+// (reason, original subject, sequence), so that a record that could be
+// published can also be dead-lettered.
+const headerRoom = 4 << 10
+
+// recordLimit is the largest message body import publishes: the smaller of
+// the NATS server's max_payload and stream MENTIONS's max message size,
+// less headerRoom.
+func recordLimit(ctx context.Context, conn *bus.Conn) (int64, error) {
+	limit := conn.NC.MaxPayload()
+	stream, err := conn.JS.Stream(ctx, bus.StreamMentions)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", bus.StreamMentions, err)
+	}
+	if m := int64(stream.CachedInfo().Config.MaxMsgSize); m > 0 && m < limit {
+		limit = m
+	}
+	return limit - headerRoom, nil
 }

@@ -40,12 +40,20 @@ type CLI struct {
 	Process  ProcessCmd  `cmd:"" help:"Consume the bus, tag each mention and load it into ClickHouse."`
 	Collect  CollectCmd  `cmd:"" help:"Collect mentions from the configured sources onto the bus, on schedule or once."`
 	Sources  SourcesCmd  `cmd:"" help:"List the configured sources with their checkpoint, last run and last error."`
+	Status   StatusCmd   `cmd:"" help:"Summarise the running pipeline from NATS and ClickHouse: stream depth, consumer lag, DLQ, sources, rows stored."`
 	Simulate SimulateCmd `cmd:"" help:"Serve simulators of the X, YouTube and Facebook APIs on loopback."`
 	Rules    RulesCmd    `cmd:"" help:"Work with the taxonomy rules."`
 	Config   ConfigCmd   `cmd:"" help:"Check or show the configuration."`
 	Retag    RetagCmd    `cmd:"" help:"Tag stored mentions again with the current taxonomy (resumable)."`
 	DLQ      DLQCmd      `cmd:"" name:"dlq" help:"List or replay dead-lettered messages."`
 	Bench    BenchCmd    `cmd:"" help:"Measure process throughput against a raw baseline on this machine."`
+	Serve    ServeCmd    `cmd:"" help:"Serve the dashboard (volume, sentiment, spikes, negative mentions, unanswered questions, response times, alerts) and /api/summary."`
+	Report   ReportCmd   `cmd:"" help:"Write the daily briefing (HTML, Markdown or a one-page PDF) for one day; --post sends its summary to a Slack or Teams webhook."`
+	Alerts   AlertsCmd   `cmd:"" help:"Find volume spikes per department and topic, store them in table alerts and post each new one once to a Slack or Teams webhook."`
+
+	// Data protection: retention and erasure.
+	Retention RetentionCmd `cmd:"" help:"Drop months of data older than retention.months from every table."`
+	Erase     EraseCmd     `cmd:"" help:"Remove one author's mentions from ClickHouse and the streams (a data-protection erasure request)."`
 }
 
 // exitCode is an error that sets the process's exit status without being

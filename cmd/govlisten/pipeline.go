@@ -4,22 +4,27 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
+	"github.com/govlisten/govlisten/alerts"
 	"github.com/govlisten/govlisten/bus"
 	"github.com/govlisten/govlisten/collectors"
 	"github.com/govlisten/govlisten/collectors/twitter"
 	"github.com/govlisten/govlisten/collectors/youtube"
 	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/internal/chlocal"
+	"github.com/govlisten/govlisten/privacy"
 	"github.com/govlisten/govlisten/processors"
 	"github.com/govlisten/govlisten/processors/lang"
 	"github.com/govlisten/govlisten/processors/sentiment"
 	"github.com/govlisten/govlisten/processors/sink"
 	"github.com/govlisten/govlisten/processors/tagger"
+	"github.com/govlisten/govlisten/telemetry"
 )
 
 // NATSFlag is --nats.
@@ -44,6 +49,37 @@ func (f ClickHouseFlag) apply(cfg *config.Config) {
 	}
 }
 
+// HTTPAddrFlag is --http-addr.
+type HTTPAddrFlag struct {
+	HTTPAddr string `name:"http-addr" help:"Serve /metrics, /healthz and /readyz on HOST:PORT (overrides http.addr; env GOVLISTEN_HTTP_ADDR). Without it no HTTP is served." placeholder:"HOST:PORT"`
+}
+
+func (f HTTPAddrFlag) apply(cfg *config.Config) {
+	if f.HTTPAddr != "" {
+		cfg.HTTP.Addr = f.HTTPAddr
+	}
+}
+
+// serveOps serves tel's /metrics, /healthz and /readyz on cfg.HTTP.Addr,
+// or nothing when it is empty (a nil *telemetry.Server, which Close
+// accepts). /readyz says 503 from the moment ctx ends.
+func serveOps(ctx context.Context, cfg *config.Config, tel *telemetry.Telemetry, log *slog.Logger) (*telemetry.Server, error) {
+	if cfg.HTTP.Addr == "" {
+		return nil, nil
+	}
+	return serveMux(ctx, cfg.HTTP.Addr, tel, tel.Handler(), log)
+}
+
+// serveMux serves mux, on which tel's endpoints are mounted, on addr.
+func serveMux(ctx context.Context, addr string, tel *telemetry.Telemetry, mux *http.ServeMux, log *slog.Logger) (*telemetry.Server, error) {
+	srv, err := telemetry.Serve(addr, mux, log)
+	if err != nil {
+		return nil, err
+	}
+	context.AfterFunc(ctx, tel.Health.Stopping)
+	return srv, nil
+}
+
 // openBus connects to NATS, waiting up to wait for it, and creates the
 // streams, consumer and buckets. The caller closes the connection.
 func openBus(ctx context.Context, cfg *config.Config, name string, wait time.Duration) (*bus.Conn, error) {
@@ -61,6 +97,8 @@ func openBus(ctx context.Context, cfg *config.Config, name string, wait time.Dur
 // MigrateCmd is `govlisten migrate`.
 type MigrateCmd struct {
 	ClickHouseFlag
+	Cluster string `help:"Create the replicated schema ON CLUSTER NAME: Replicated*MergeTree tables *_local on every server and Distributed tables with the usual names over them (overrides clickhouse.cluster; env GOVLISTEN_CLICKHOUSE_CLUSTER). NAME is a cluster of the servers' remote_servers." placeholder:"NAME"`
+	Print   bool   `help:"Print the statements instead of applying them (no server needed; the codec is left out)."`
 }
 
 // Run applies the schema.
@@ -68,6 +106,12 @@ func (c *MigrateCmd) Run(ctx context.Context, g *Globals) error {
 	cfg, log, err := g.loadWith(c)
 	if err != nil {
 		return err
+	}
+	if c.Cluster != "" {
+		cfg.ClickHouse.Cluster = c.Cluster
+	}
+	if c.Print {
+		return printSchema(cfg)
 	}
 	store, err := sink.Open(ctx, cfg, os.Getenv)
 	if err != nil {
@@ -77,7 +121,23 @@ func (c *MigrateCmd) Run(ctx context.Context, g *Globals) error {
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
-	log.Info("schema applied", "clickhouse", cfg.ShowClickHouseDSN(), "database", store.DB())
+	log.Info("schema applied", "clickhouse", cfg.ShowClickHouseDSN(), "database", store.DB(), "cluster", store.Cluster())
+	return nil
+}
+
+// printSchema writes the statements migrate would run, each ending in ";".
+func printSchema(cfg *config.Config) error {
+	db, err := sink.DatabaseOf(cfg.ClickHouseDSN())
+	if err != nil {
+		return err
+	}
+	sts, err := sink.Statements(sink.SchemaParams{DB: db, Cluster: cfg.ClickHouse.Cluster})
+	if err != nil {
+		return err
+	}
+	for _, st := range sts {
+		fmt.Printf("-- %s, statement %d\n%s;\n\n", st.File, st.N, st.SQL)
+	}
 	return nil
 }
 
@@ -85,16 +145,18 @@ func (c *MigrateCmd) Run(ctx context.Context, g *Globals) error {
 type ProcessCmd struct {
 	NATSFlag
 	ClickHouseFlag
+	HTTPAddrFlag
 	Once         bool          `help:"Drain what is on the stream, then exit 0 once the consumer has nothing pending."`
 	BatchSize    int           `help:"Most mentions per ClickHouse insert (overrides process.batch_size)." placeholder:"N"`
 	BatchTimeout time.Duration `help:"Flush a partial batch after this long (overrides process.batch_timeout)." placeholder:"DURATION"`
 	Taxonomy     string        `help:"Taxonomy file (overrides taxonomy); default: the built-in UK government taxonomy." placeholder:"FILE" type:"existingfile"`
 	Migrate      bool          `help:"Apply the schema before starting." default:"true" negatable:""`
+	CPUProfile   string        `help:"Write a CPU profile of the run to FILE, for go tool pprof." placeholder:"FILE"`
 }
 
 // Run processes.
 func (c *ProcessCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag)
+	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag, c.HTTPAddrFlag)
 	if err != nil {
 		return err
 	}
@@ -110,12 +172,35 @@ func (c *ProcessCmd) Run(ctx context.Context, g *Globals) error {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return fmt.Errorf("%v", errs)
 	}
-	return runProcessor(ctx, cfg, log, c.Once, c.Migrate)
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	tel := telemetry.New(log)
+	srv, err := serveOps(ctx, cfg, tel, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return runProcessor(ctx, cfg, log, c.Once, c.Migrate, tel)
 }
 
-// runProcessor connects to NATS and ClickHouse and runs one Processor.
-func runProcessor(ctx context.Context, cfg *config.Config, log *slog.Logger, once, migrate bool) error {
+// runProcessor connects to NATS and ClickHouse and runs one Processor,
+// counting in tel and declaring both as dependencies of its readiness.
+func runProcessor(ctx context.Context, cfg *config.Config, log *slog.Logger, once, migrate bool, tel *telemetry.Telemetry) error {
+	tel.Health.Require("nats", "clickhouse")
 	tax, err := loadTaxonomy(cfg)
+	if err != nil {
+		return err
+	}
+	pseudo, err := privacy.Load(cfg.Privacy, os.Getenv) // refuses to start without a good key
 	if err != nil {
 		return err
 	}
@@ -124,11 +209,14 @@ func runProcessor(ctx context.Context, cfg *config.Config, log *slog.Logger, onc
 		return err
 	}
 	defer conn.Close()
+	tel.Health.Set("nats", telemetry.NATSReady(conn.NC))
+	tel.WatchBus(conn.JS, cfg.NATS.Consumer.Name)
 	store, err := sink.Open(ctx, cfg, os.Getenv)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	tel.Health.Set("clickhouse", store.Ping)
 	if migrate {
 		if err := waitClickHouse(ctx, store, log); err != nil {
 			return err
@@ -138,6 +226,8 @@ func runProcessor(ctx context.Context, cfg *config.Config, log *slog.Logger, onc
 		}
 	}
 	p := processors.New(conn, store, tax, cfg, log)
+	p.Metrics = tel.Processor()
+	p.Privacy = pseudo
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go tax.Watch(wctx, cfg.Tagging.ReloadInterval.D(), log)
@@ -197,13 +287,14 @@ func taggerOptions(cfg *config.Config) tagger.Options {
 type UpCmd struct {
 	NATSFlag
 	ClickHouseFlag
-	DataDir string  `help:"Directory for the embedded NATS store and the private ClickHouse (overrides data_dir)." placeholder:"DIR"`
-	SimRate float64 `help:"With no sources configured, up collects from built-in API simulators producing this many items per second per platform." default:"20"`
+	HTTPAddr string  `name:"http-addr" help:"Serve /metrics, /healthz and /readyz on HOST:PORT (overrides http.addr; env GOVLISTEN_HTTP_ADDR). Default 127.0.0.1:8080; port 0 picks a free one." placeholder:"HOST:PORT" default:""`
+	DataDir  string  `help:"Directory for the embedded NATS store and the private ClickHouse (overrides data_dir)." placeholder:"DIR"`
+	SimRate  float64 `help:"With no sources configured, up collects from built-in API simulators producing this many items per second per platform." default:"20"`
 }
 
 // Run runs the embedded default until interrupted.
 func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
-	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag)
+	cfg, log, err := g.loadWith(c.NATSFlag, c.ClickHouseFlag, HTTPAddrFlag{c.HTTPAddr})
 	if err != nil {
 		return err
 	}
@@ -213,6 +304,19 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data_dir: %w", err)
 	}
+	// One HTTP server and one mux for the whole process, up first so that
+	// /healthz answers while the rest starts: the dashboard mounts here too.
+	if cfg.HTTP.Addr == "" {
+		cfg.HTTP.Addr = DefaultHTTPAddr
+	}
+	tel := telemetry.New(log)
+	mux := http.NewServeMux()
+	tel.Mount(mux)
+	srv, err := serveMux(ctx, cfg.HTTP.Addr, tel, mux, log)
+	if err != nil {
+		return fmt.Errorf("%w (set --http-addr or http.addr to another address)", err)
+	}
+	defer srv.Close()
 	if cfg.NATS.URL == "" {
 		store := cfg.NATS.Embedded.StoreDir
 		if store == "" {
@@ -280,37 +384,52 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	err = store.Migrate(ctx)
-	store.Close()
-	if err != nil {
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
-	errs := make(chan error, 2)
+	// The dashboard joins /metrics, /healthz and /readyz on the one mux.
+	if err := mountDashboard(mux, cfg, store, log); err != nil {
+		return err
+	}
+	log.Info("dashboard", "role", "up", "url", "http://"+srv.Addr()+"/", "auth", cfg.HTTP.Auth.Mode)
+	errs := make(chan error, 3)
 	pctx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
-	go func() { errs <- runProcessor(pctx, cfg, log, false, false) }()
-	go func() { errs <- runCollectors(pctx, cfg, getenv, log) }()
+	go func() { errs <- runProcessor(pctx, cfg, log, false, false, tel) }()
+	go func() { errs <- runCollectors(pctx, cfg, getenv, log, tel) }()
+	go func() { // alerts failing to start is logged, never a reason to stop up
+		if err := alerts.Run(pctx, store, cfg, log); err != nil {
+			log.Error("alerts not running", "err", err)
+		}
+		<-pctx.Done()
+		errs <- nil
+	}()
 	err = <-errs
-	stopAll()
-	if err2 := <-errs; err == nil {
-		err = err2
+	for range 2 {
+		stopAll()
+		if err2 := <-errs; err == nil {
+			err = err2
+		}
 	}
 	return err
 }
 
-// runCollectors runs the scheduler until ctx ends.
-func runCollectors(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger) error {
+// runCollectors runs the scheduler until ctx ends, counting in tel.
+func runCollectors(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, tel *telemetry.Telemetry) error {
+	tel.Health.Require("nats")
 	conn, err := openBus(ctx, cfg, "collect", 30*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	tel.Health.Set("nats", telemetry.NATSReady(conn.NC))
 	var recorder collectors.RunRecorder
 	if st := openLedger(ctx, cfg, log); st != nil {
 		defer st.Close()
 		recorder = st
 	}
-	cols, err := buildCollectors(ctx, conn, cfg, getenv, log)
+	cols, err := buildCollectors(ctx, conn, cfg, getenv, log, tel)
 	if err != nil {
 		return err
 	}
@@ -318,6 +437,7 @@ func runCollectors(ctx context.Context, cfg *config.Config, getenv func(string) 
 	if err != nil {
 		return err
 	}
+	sched.Instrument(tel)
 	return sched.Run(ctx)
 }
 

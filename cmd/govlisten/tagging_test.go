@@ -179,3 +179,44 @@ func TestConfigCheckAndShow(t *testing.T) {
 		t.Fatalf("config show:\n%s", stdout)
 	}
 }
+
+// With privacy.pseudonymise on, process stores keyed pseudonyms instead of
+// author ids and handles, no author names, and no original id in raw; the
+// same author gets the same pseudonym. Without a key it refuses to start.
+func TestProcessPseudonymises(t *testing.T) {
+	e := newEnv(t, sharedClickHouse(t))
+	e.vars = append(e.vars, "GOVLISTEN_PRIVACY_PSEUDONYMISE=true")
+	g := synth.New(9)
+	lines := make([][]byte, 40)
+	var ids []string
+	for i := range lines {
+		m := g.Next()
+		if i%2 == 1 { // every other mention by the same author as the one before
+			prev := ids[len(ids)-1]
+			m.AuthorID = prev
+		}
+		ids = append(ids, m.AuthorID)
+		lines[i], _ = json.Marshal(m)
+	}
+	if _, stderr, code := e.run(nil, "import", writeLines(t, lines)); code != 0 {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	if _, stderr, code := e.run(nil, "process", "--once"); code == 0 || !strings.Contains(stderr, "GOVLISTEN_PRIVACY_KEY") {
+		t.Fatalf("process without a key exited %d: %s", code, stderr)
+	}
+	e.vars = append(e.vars, "GOVLISTEN_PRIVACY_KEY=test-key-of-at-least-thirty-two-bytes-long")
+	if _, stderr, code := e.run(nil, "process", "--once"); code != 0 {
+		t.Fatalf("process exited %d: %s", code, stderr)
+	}
+	if got := e.count("SELECT count() FROM DB.mentions FINAL WHERE startsWith(author_id, 'p_') AND startsWith(author_handle, 'p_') AND author_name = ''"); got != 40 {
+		t.Fatalf("%d of 40 rows pseudonymised", got)
+	}
+	for _, id := range ids {
+		if got := e.count("SELECT count() FROM DB.mentions WHERE position(raw, '" + id + "') > 0 OR author_id = '" + id + "'"); got != 0 {
+			t.Fatalf("author id %s still stored in %d rows", id, got)
+		}
+	}
+	if got := e.count("SELECT uniqExact(author_id) FROM DB.mentions FINAL"); got != 20 {
+		t.Fatalf("%d distinct pseudonyms for 20 authors", got)
+	}
+}

@@ -247,6 +247,7 @@ type usageGate struct {
 	backoff time.Duration // next wait at high usage without a regain time
 	pace    time.Duration // sleep before each call
 	level   float64       // the last usage seen, percent
+	seen    bool          // a usage header has been seen
 	regain  time.Duration // the last regain time announced
 }
 
@@ -307,7 +308,7 @@ func (g *usageGate) observe(h http.Header, now time.Time) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.level, g.regain = level, regain
+	g.level, g.regain, g.seen = level, regain, true
 	switch {
 	case regain > 0:
 		g.until, g.pace = now.Add(regain), 0
@@ -338,6 +339,14 @@ func (g *usageGate) check(now time.Time) (wait, pace time.Duration, why string) 
 		return w, 0, why
 	}
 	return 0, g.pace, ""
+}
+
+// usage is the highest usage percentage the last response with usage
+// headers announced; ok is false before any did.
+func (g *usageGate) usage() (level float64, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.level, g.seen
 }
 
 // waitOr is the wait the usage headers ask for at now, or def when they

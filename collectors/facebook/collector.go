@@ -279,10 +279,14 @@ func (p *pass) comments(ctx context.Context, postID string) error {
 func (p *pass) fetch(ctx context.Context, path string, q url.Values, mapPage func([]byte, time.Time) (*pageResult, error)) (*pageResult, int, error) {
 	var res *pageResult
 	calls := 0
-	err := collectors.Retry(ctx, p.policy, func(ctx context.Context) error {
+	err := collectors.Retry(ctx, p.policy, func(ctx context.Context) (err error) {
 		body, called, err := p.c.client.get(ctx, path, q)
 		if called {
 			calls++
+			defer func() { p.policy.Observe(err) }()
+			if used, ok := p.c.client.gate.usage(); ok {
+				p.policy.Metrics.QuotaLeft(max(100-used, 0))
+			}
 		}
 		if err != nil {
 			return err

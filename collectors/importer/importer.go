@@ -74,12 +74,21 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 
+// RejectedError is what emit returns for one mention it will not publish
+// (one too large for the bus, say) while the import can go on: Read reports
+// the line as bad with Err and reads on. Any other error from emit stops Read.
+type RejectedError struct{ Err error }
+
+func (e *RejectedError) Error() string { return e.Err.Error() }
+func (e *RejectedError) Unwrap() error { return e.Err }
+
 // MaxLine is the longest line read; a longer one is reported and skipped.
 const MaxLine = 32 << 20
 
 // Read decodes r (named name in errors) line by line with f, calling emit for
-// each mention and bad for each bad line. Blank lines are skipped. It stops
-// at the first error from emit or from reading.
+// each mention and bad for each bad line (and for each mention emit rejects
+// with a *RejectedError). Blank lines are skipped. It stops at the first
+// other error from emit, or from reading.
 func Read(ctx context.Context, name string, r io.Reader, f Format, emit func(*mention.Mention) error, bad func(*LineError)) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	n := 0
@@ -97,7 +106,11 @@ func Read(ctx context.Context, name string, r io.Reader, f Format, emit func(*me
 				}
 				for _, m := range ms {
 					if err := emit(m); err != nil {
-						return err
+						var re *RejectedError
+						if !errors.As(err, &re) {
+							return err
+						}
+						bad(&LineError{File: name, Line: n, Err: re.Err})
 					}
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -92,5 +93,36 @@ func TestPlatformFormats(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A mention emit rejects (too large for the bus) is a bad line and the
+// import reads on; any other error from emit stops it.
+func TestReadRejectedByEmit(t *testing.T) {
+	line := func(id string) string {
+		return `{"platform":"twitter","id":"` + id + `","kind":"post","text":"ok","created_at":"2026-11-01T00:00:00Z","collected_at":"2026-11-01T00:00:00Z"}`
+	}
+	input := line("1") + "\n" + line("2") + "\n" + line("3") + "\n"
+	tooBig := errors.New("too large for the bus")
+	var ids, bad []string
+	err := Read(context.Background(), "in.jsonl", strings.NewReader(input), Formats["mention"],
+		func(m *mention.Mention) error {
+			if m.ID == "2" {
+				return &RejectedError{Err: tooBig}
+			}
+			ids = append(ids, m.ID)
+			return nil
+		},
+		func(e *LineError) { bad = append(bad, e.Error()) })
+	if err != nil || strings.Join(ids, ",") != "1,3" || len(bad) != 1 || bad[0] != "in.jsonl:2: too large for the bus" {
+		t.Fatalf("err %v, published %v, bad %q", err, ids, bad)
+	}
+	stop := errors.New("bus down")
+	ids = nil
+	err = Read(context.Background(), "in.jsonl", strings.NewReader(input), Formats["mention"],
+		func(m *mention.Mention) error { ids = append(ids, m.ID); return stop },
+		func(e *LineError) { t.Fatalf("bad line %v", e) })
+	if !errors.Is(err, stop) || len(ids) != 1 {
+		t.Fatalf("err %v after %v", err, ids)
 	}
 }

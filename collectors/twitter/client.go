@@ -48,6 +48,7 @@ var (
 // success, so the transport keeps both for the mapping (Raw) and for the
 // rate-limit headers.
 type exchange struct {
+	sent   bool // a request went out (for the API call metrics)
 	status int
 	header http.Header
 	body   []byte
@@ -67,11 +68,14 @@ type transport struct {
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.URL.Scheme, r.URL.Host, r.Host = t.target.Scheme, t.target.Host, t.target.Host
+	ex, ok := req.Context().Value(exchangeKey{}).(*exchange)
+	if ok {
+		ex.sent = true
+	}
 	res, err := t.base.RoundTrip(r)
 	if err != nil {
 		return nil, err
 	}
-	ex, ok := req.Context().Value(exchangeKey{}).(*exchange)
 	if !ok {
 		return res, nil
 	}
@@ -241,6 +245,16 @@ func exhausted(h http.Header) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return resetHeader(h)
+}
+
+// remaining reads x-rate-limit-remaining: the calls left in the
+// endpoint's window.
+func remaining(h http.Header) (float64, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Remaining")))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return float64(n), true
 }
 
 // stripQuery drops the query string (and fragment) of a URL for a message.

@@ -217,9 +217,15 @@ func (c *Collector) fetchPage(ctx context.Context, policy collectors.RetryPolicy
 	var page *ResponsePage
 	var ex *exchange
 	calls := 0
-	err := collectors.Retry(ctx, policy, func(ctx context.Context) error {
+	err := collectors.Retry(ctx, policy, func(ctx context.Context) (err error) {
 		calls++
 		p, x, err := c.fetch(ctx, q, src)
+		if x.sent {
+			defer func() { policy.Observe(err) }()
+			if left, ok := remaining(x.header); ok {
+				policy.Metrics.QuotaLeft(left)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -347,6 +353,7 @@ func (c *Collector) pace(ctx context.Context, h http.Header, log *slog.Logger) e
 		return &collectors.RateLimitError{Wait: wait, Reason: "X API rate-limit window spent"}
 	}
 	log.Info("X API rate-limit window spent; waiting for its reset", "wait", wait.Round(time.Second))
+	c.Retry.Metrics.RateLimited(wait)
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {

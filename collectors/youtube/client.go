@@ -159,7 +159,7 @@ func classify(err error, now time.Time, key string) error {
 	if errors.As(err, &ue) {
 		// Transient (network, timeout): Retry backs off. The URL is the
 		// library's, without the key, but strip its query all the same.
-		return fmt.Errorf("%s %s: %s", ue.Op, stripQuery(ue.URL), redact(ue.Err.Error(), key))
+		return &collectors.NetworkError{Err: fmt.Errorf("%s %s: %s", ue.Op, stripQuery(ue.URL), redact(ue.Err.Error(), key))}
 	}
 	return errors.New(redact(err.Error(), key))
 }

@@ -334,7 +334,9 @@ func (r *run) call(ctx context.Context, what string, units int, fn func(context.
 		}
 		r.calls++
 		r.units += units
-		return fn(ctx)
+		err := fn(ctx)
+		r.policy.Observe(err)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("source %s: page %d: %s: %w", r.src.Name, r.pages+1, what, err)
@@ -490,13 +492,16 @@ func (r *run) search(ctx context.Context) ([]string, error) {
 			if res, err = call.Do(); err != nil {
 				return classify(err, r.c.now(), r.c.key)
 			}
+			if res == nil { // a body of JSON null decodes to no response at all
+				return &collectors.MalformedError{What: "search.list response", Err: errors.New("null instead of a searchListResponse")}
+			}
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range res.Items {
-			if it.Id != nil && it.Id.VideoId != "" && !seenVideo[it.Id.VideoId] {
+			if it != nil && it.Id != nil && it.Id.VideoId != "" && !seenVideo[it.Id.VideoId] {
 				seenVideo[it.Id.VideoId] = true
 				videos = append(videos, it.Id.VideoId)
 			}

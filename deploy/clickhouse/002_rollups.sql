@@ -23,7 +23,7 @@
 -- the month filled in).
 -- Queries that must be exact use mentions FINAL.
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.mentions_daily (
+CREATE TABLE IF NOT EXISTS {{.DB}}.{{.Table "mentions_daily"}}{{.OnCluster}} (
     day Date COMMENT 'UTC day posted',
     platform Enum8('twitter' = 1, 'youtube' = 2, 'facebook' = 3) COMMENT 'platform',
     departments Array(String) COMMENT 'the department slugs of these mentions (all the same combination)',
@@ -34,11 +34,22 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.mentions_daily (
     positive AggregateFunction(uniqIf, String, UInt8) COMMENT 'distinct positive mentions: uniqIfMerge(positive)',
     sentiment AggregateFunction(avg, Float32) COMMENT 'mean sentiment score: avgMerge(sentiment)',
     engagement AggregateFunction(max, UInt64) COMMENT 'largest likes + shares + replies of one mention: maxMerge(engagement)'
-) ENGINE = AggregatingMergeTree()
+) ENGINE = {{.Engine "mentions_daily" "AggregatingMergeTree()"}}
 PARTITION BY toYYYYMM(day)
 ORDER BY (day, platform, departments, topics);
+{{- if .Cluster}}
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{.DB}}.mentions_daily_mv TO {{.DB}}.mentions_daily AS
+-- On a cluster: the rollup everyone reads, over the shards'
+-- mentions_daily_local. The materialized view below writes each shard's
+-- own mentions into its local table; reading merges the shards' states,
+-- and uniq states stay distinct across shards (a mention lives on one
+-- shard). rand() spreads rebuild inserts; which shard holds a state does
+-- not change any answer.
+CREATE TABLE IF NOT EXISTS {{.DB}}.mentions_daily{{.OnCluster}} AS {{.DB}}.{{.Table "mentions_daily"}}
+ENGINE = {{.Distributed "mentions_daily" "rand()"}};
+{{- end}}
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{.DB}}.mentions_daily_mv{{.OnCluster}} TO {{.DB}}.{{.Table "mentions_daily"}} AS
 SELECT
     day,
     platform,
@@ -50,7 +61,7 @@ SELECT
     uniqIfState(id, toUInt8(sentiment_label = 'positive')) AS positive,
     avgState(sentiment) AS sentiment,
     maxState(likes + shares + replies) AS engagement
-FROM {{.DB}}.mentions
+FROM {{.DB}}.{{.Table "mentions"}}
 GROUP BY day, platform, departments, topics;
 
 -- The rollup with one row per department and topic ('' stands for none):
@@ -58,7 +69,7 @@ GROUP BY day, platform, departments, topics;
 --          uniqIfMerge(negative) / mentions AS negative_share
 --   FROM govlisten.mentions_daily_tags
 --   WHERE day >= today() - 7 GROUP BY day, department ORDER BY day, department
-CREATE VIEW IF NOT EXISTS {{.DB}}.mentions_daily_tags AS
+CREATE VIEW IF NOT EXISTS {{.DB}}.mentions_daily_tags{{.OnCluster}} AS
 SELECT
     day,
     platform,

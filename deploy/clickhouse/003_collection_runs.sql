@@ -5,7 +5,7 @@
 -- it cost, and whether it stopped short (quota, error, stop) — so an analyst
 -- can see exactly what was and was not collected, and when.
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.collection_runs (
+CREATE TABLE IF NOT EXISTS {{.DB}}.{{.Table "collection_runs"}}{{.OnCluster}} (
     run_id String COMMENT 'unique id of the run',
     source String COMMENT 'the configured source',
     platform Enum8('twitter' = 1, 'youtube' = 2, 'facebook' = 3) COMMENT 'platform',
@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.collection_runs (
     truncated UInt8 COMMENT '1 when the run stopped short',
     truncated_by String COMMENT 'why it stopped short: quota, error or stopped',
     error String COMMENT 'the error that ended the run, if any (never a secret)'
-) ENGINE = MergeTree()
+) ENGINE = {{.Engine "collection_runs" "MergeTree()"}}
 PARTITION BY toYYYYMM(started_at)
 ORDER BY (source, started_at);
+{{- if .Cluster}}
+
+-- On a cluster: the ledger everyone reads and collectors write, over the
+-- shards' collection_runs_local; a source's runs stay on one shard.
+CREATE TABLE IF NOT EXISTS {{.DB}}.collection_runs{{.OnCluster}} AS {{.DB}}.{{.Table "collection_runs"}}
+ENGINE = {{.Distributed "collection_runs" "cityHash64(source)"}};
+{{- end}}

@@ -7,7 +7,7 @@
 -- the row instead of adding one, and notified_at records that the webhook
 -- was told, so no spike is posted twice.
 
-CREATE TABLE IF NOT EXISTS {{.DB}}.alerts (
+CREATE TABLE IF NOT EXISTS {{.DB}}.{{.Table "alerts"}}{{.OnCluster}} (
     id String COMMENT 'period:scope:slug:period start (RFC 3339), e.g. hour:department:dwp:2026-11-26T09:00:00Z',
     period Enum8('hour' = 1, 'day' = 2) COMMENT 'hour: against the previous 12 hours; day: against the previous 14 days',
     scope Enum8('department' = 1, 'topic' = 2) COMMENT 'what the slug is',
@@ -23,6 +23,14 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.alerts (
     explanation String COMMENT 'one paragraph a person can read',
     detected_at DateTime('UTC') COMMENT 'when it was found; the newest row per id wins',
     notified_at DateTime('UTC') COMMENT 'when the webhook accepted it; 1970-01-01 when not (yet) sent'
-) ENGINE = ReplacingMergeTree(detected_at)
+) ENGINE = {{.Engine "alerts" "ReplacingMergeTree(detected_at)"}}
 PARTITION BY toYYYYMM(period_start)
 ORDER BY (period_start, period, scope, slug);
+{{- if .Cluster}}
+
+-- On a cluster: the alerts everyone reads and writes, over the shards'
+-- alerts_local. Sharded by id, so finding a spike again replaces its row on
+-- the shard that holds it.
+CREATE TABLE IF NOT EXISTS {{.DB}}.alerts{{.OnCluster}} AS {{.DB}}.{{.Table "alerts"}}
+ENGINE = {{.Distributed "alerts" "cityHash64(id)"}};
+{{- end}}

@@ -82,6 +82,29 @@ const usersXML = `<?xml version="1.0"?>
 // needed; an existing data directory is reused) and waits until it accepts
 // connections. Port 0 picks a free one.
 func Start(ctx context.Context, binary, dir string, port int) (*Server, error) {
+	return StartWith(ctx, binary, dir, Options{Port: port})
+}
+
+// Options are what StartWith adds to Start.
+type Options struct {
+	// Port is the native protocol port; 0 picks a free one.
+	Port int
+	// ConfigD holds extra server configuration: file name (ending in .xml)
+	// to XML, written to config.d/ beside the private config.xml, which the
+	// server merges over it at start: remote_servers, macros, zookeeper or
+	// keeper for a replicated test cluster. The root element is <yandex>
+	// (which current releases accept too).
+	ConfigD map[string]string
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for
+// configurations (remote_servers) that must name a server's port before it
+// starts.
+func FreePort() (int, error) { return freePort() }
+
+// StartWith is Start with Options.
+func StartWith(ctx context.Context, binary, dir string, opt Options) (*Server, error) {
+	port := opt.Port
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -89,6 +112,19 @@ func Start(ctx context.Context, binary, dir string, port int) (*Server, error) {
 	for _, d := range []string{"data", "tmp", "user_files", "format_schemas"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o750); err != nil {
 			return nil, err
+		}
+	}
+	if len(opt.ConfigD) > 0 {
+		if err := os.MkdirAll(filepath.Join(dir, "config.d"), 0o750); err != nil {
+			return nil, err
+		}
+		for name, xml := range opt.ConfigD {
+			if filepath.Base(name) != name || filepath.Ext(name) != ".xml" {
+				return nil, fmt.Errorf("config.d file %q: want a plain NAME.xml", name)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "config.d", name), []byte(xml), 0o640); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if port == 0 {

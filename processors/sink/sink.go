@@ -11,6 +11,15 @@
 // The connection always opens the "default" database and every statement
 // names its database, so migrate can create the database it then uses.
 // A Store is safe for concurrent use.
+//
+// With clickhouse.cluster set, migrate renders the replicated schema ON
+// CLUSTER: the rows live in Replicated*MergeTree tables named *_local on
+// every shard, and the public names (mentions, mentions_daily, ...) are
+// Distributed tables over them, so every query and insert is the same on
+// one host and on a cluster. Inserts then go through the Distributed table
+// synchronously (insert_distributed_sync), so an ack still means the rows
+// are on their shard. The pattern is documented at the top of
+// deploy/clickhouse/001_mentions.sql.
 package sink
 
 import (
@@ -38,39 +47,66 @@ import (
 
 // Store is a connection to ClickHouse and the database govlisten uses.
 type Store struct {
-	conn driver.Conn
-	db   string
-	dsn  string // redacted, for messages
+	conn    driver.Conn
+	db      string
+	cluster string // clickhouse.cluster; empty on one host
+	dsn     string // redacted, for messages
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Open connects to the configured ClickHouse. The password comes from
 // clickhouse.password_env / password_file when set, else from the DSN.
+// clickhouse.cluster, when set, selects the replicated schema (see the
+// package comment).
 func Open(ctx context.Context, cfg *config.Config, getenv func(string) string) (*Store, error) {
-	return openDSN(ctx, cfg.ClickHouseDSN(), cfg.ShowClickHouseDSN(), cfg.ClickHouse.Compression, func() (string, error) {
+	if c := cfg.ClickHouse.Cluster; c != "" && !identRE.MatchString(c) {
+		return nil, fmt.Errorf("clickhouse.cluster: %q must be letters, digits and _ (the name in the servers' remote_servers)", c)
+	}
+	s, err := openDSN(ctx, cfg.ClickHouseDSN(), cfg.ShowClickHouseDSN(), cfg.ClickHouse.Compression, cfg.ClickHouse, func() (string, error) {
 		return config.Secret(getenv, cfg.ClickHouse.PasswordEnv, cfg.ClickHouse.PasswordFile)
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.cluster = cfg.ClickHouse.Cluster
+	return s, nil
 }
 
 // OpenDSN connects to the ClickHouse at dsn; shown is dsn with any password
 // masked, for messages; password, when it returns a non-empty value,
 // overrides the DSN's.
 func OpenDSN(ctx context.Context, dsn, shown string, password func() (string, error)) (*Store, error) {
-	return openDSN(ctx, dsn, shown, "lz4", password)
+	return openDSN(ctx, dsn, shown, "lz4", config.ClickHouse{}, password)
 }
 
-func openDSN(_ context.Context, dsn, shown, compression string, password func() (string, error)) (*Store, error) {
+// DatabaseOf is the database a DSN names: govlisten when it names none.
+func DatabaseOf(dsn string) (string, error) {
 	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse.dsn %s: %w", shown, err)
+		return "", err
 	}
 	db := opts.Auth.Database
 	if db == "" {
 		db = "govlisten"
 	}
 	if !identRE.MatchString(db) {
-		return nil, fmt.Errorf("clickhouse.dsn %s: database %q must be letters, digits and _", shown, db)
+		return "", fmt.Errorf("database %q must be letters, digits and _", db)
+	}
+	return db, nil
+}
+
+func openDSN(_ context.Context, dsn, shown, compression string, tlsc config.ClickHouse, password func() (string, error)) (*Store, error) {
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse.dsn %s: %w", shown, err)
+	}
+	if opts.TLS, err = clientTLS(tlsc, opts.TLS); err != nil { // clickhouse.secure, clickhouse.tls, the DSN's secure=true
+		return nil, err
+	}
+	db, err := DatabaseOf(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse.dsn %s: %w", shown, err)
 	}
 	if password != nil {
 		p, err := password()
@@ -107,6 +143,26 @@ func (s *Store) Close() error { return s.conn.Close() }
 // DB is the database name.
 func (s *Store) DB() string { return s.db }
 
+// Cluster is the ClickHouse cluster the schema is replicated on, or "" on
+// one host. Code that changes stored tables itself (ALTER ... DROP
+// PARTITION, say) must do it to Params().Table(name) with
+// Params().OnCluster(), as the schema files do.
+func (s *Store) Cluster() string { return s.cluster }
+
+// Params are the schema template parameters of this store, without Codec.
+func (s *Store) Params() SchemaParams { return SchemaParams{DB: s.db, Cluster: s.cluster} }
+
+// insertContext asks, on a cluster, that an insert through a Distributed
+// table return only once the shards have the rows (by default it returns
+// once they are queued on the node it reached, which would let a
+// processor ack rows that a lost node never sent on).
+func (s *Store) insertContext(ctx context.Context) context.Context {
+	if s.cluster == "" {
+		return ctx
+	}
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1}))
+}
+
 // Conn is the underlying connection, for queries.
 func (s *Store) Conn() driver.Conn { return s.conn }
 
@@ -132,27 +188,106 @@ func (s *Store) ServerVersion(ctx context.Context) (major, minor int, err error)
 	return major, minor, nil
 }
 
-// SchemaParams are the template parameters of the schema files.
+// SchemaParams are the template parameters of the schema files. The files
+// use the fields and the methods below; the top of
+// deploy/clickhouse/001_mentions.sql shows the pattern.
 type SchemaParams struct {
-	DB    string
+	// DB is the database.
+	DB string
+	// Codec is the compression codec of the big columns, or "" on servers
+	// without column codecs (before 20.1).
 	Codec string
+	// Cluster, when set, renders the replicated schema ON CLUSTER Cluster.
+	Cluster string
 }
 
-// Migrate applies every schema file under deploy/clickhouse in name order.
-// Every statement is idempotent (IF NOT EXISTS), so running it again, or from
-// several processes, changes nothing.
+// OnCluster is " ON CLUSTER name" on a cluster and "" on one host: it
+// follows the object's name in every CREATE, ALTER and DROP.
+func (p SchemaParams) OnCluster() string {
+	if p.Cluster == "" {
+		return ""
+	}
+	return " ON CLUSTER " + p.Cluster
+}
+
+// Table is the name of the table that stores the rows of table name: the
+// name itself on one host, name_local on a cluster (where name is the
+// Distributed table over the shards' name_local).
+func (p SchemaParams) Table(name string) string {
+	if p.Cluster == "" {
+		return name
+	}
+	return name + "_local"
+}
+
+// Engine is the engine of stored table name: engine itself on one host
+// (e.g. ReplacingMergeTree(processed_at)), its Replicated form on a
+// cluster, with the table's ZooKeeper or Keeper path and replica name from
+// the servers' {shard} and {replica} macros:
+// ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/DB/name',
+// '{replica}', processed_at). This is the form 18.16 takes as well as
+// current releases; the {database} macro of newer ones is not used.
+func (p SchemaParams) Engine(name, engine string) (string, error) {
+	if p.Cluster == "" {
+		return engine, nil
+	}
+	open := strings.IndexByte(engine, '(')
+	if open < 0 || !strings.HasSuffix(engine, ")") || !strings.HasSuffix(engine[:open], "MergeTree") {
+		return "", fmt.Errorf("engine of %s: %q is not a *MergeTree(...) engine", name, engine)
+	}
+	args := "'/clickhouse/tables/{shard}/" + p.DB + "/" + name + "', '{replica}'"
+	if a := strings.TrimSpace(engine[open+1 : len(engine)-1]); a != "" {
+		args += ", " + a
+	}
+	return "Replicated" + engine[:open] + "(" + args + ")", nil
+}
+
+// Distributed is, on a cluster, the engine of the Distributed table name
+// over the shards' name_local, sharded by key. It is used only inside
+// {{if .Cluster}}: on one host there is nothing to distribute.
+func (p SchemaParams) Distributed(name, key string) (string, error) {
+	if p.Cluster == "" {
+		return "", fmt.Errorf("distributed table %s outside {{if .Cluster}}", name)
+	}
+	return "Distributed(" + p.Cluster + ", " + p.DB + ", " + p.Table(name) + ", " + key + ")", nil
+}
+
+// Migrate applies every schema file under deploy/clickhouse in name order,
+// ON CLUSTER when the store has a cluster. Every statement is idempotent
+// (IF NOT EXISTS), so running it again, or from several processes, changes
+// nothing.
+//
+// On a cluster each statement returns once every server of the cluster has
+// run it (or fails naming the server that could not, or after the servers'
+// distributed_ddl_task_timeout when one is down); ADD COLUMN is skipped
+// when the server migrate is connected to has the column.
 func (s *Store) Migrate(ctx context.Context) error {
 	major, _, err := s.ServerVersion(ctx)
 	if err != nil {
 		return err
 	}
-	p := SchemaParams{DB: s.db}
+	p := SchemaParams{DB: s.db, Cluster: s.cluster}
 	if major >= 20 {
 		p.Codec = "CODEC(ZSTD(3))"
 	}
 	stmts, err := Statements(p)
 	if err != nil {
 		return err
+	}
+	if p.Cluster != "" {
+		if err := s.checkCluster(ctx); err != nil {
+			return err
+		}
+	}
+	for i, st := range stmts {
+		if p.Cluster != "" && major < 20 && tableDDL.MatchString(st.SQL) {
+			// 18.16 cannot create a replicated table whose columns have
+			// COMMENTs ("Table structure in ZooKeeper is too different
+			// from local table structure": they do not survive its
+			// ZooKeeper round trip), so on old clusters the tables go
+			// without them; docs/schema.md documents every column.
+			stmts[i].SQL = columnComment.ReplaceAllString(st.SQL, "")
+		}
 	}
 	for _, st := range stmts {
 		if done, err := s.columnExists(ctx, st.SQL); err != nil {
@@ -164,12 +299,96 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate %s, statement %d: %w", st.File, st.N, err)
 		}
 	}
+	if p.Cluster != "" {
+		return s.syncDistributed(ctx, stmts)
+	}
 	return nil
 }
 
+// checkCluster makes sure, before any ON CLUSTER statement, that the
+// server knows the cluster and reaches its ZooKeeper or Keeper: an ON
+// CLUSTER query otherwise fails after a long wait with a vaguer message
+// (and 18.16 may even crash when its coordination session is not up yet).
+func (s *Store) checkCluster(ctx context.Context) error {
+	var hosts uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM system.clusters WHERE cluster = ?", s.cluster).Scan(&hosts); err != nil {
+		return fmt.Errorf("ClickHouse %s: reading system.clusters: %w", s.dsn, err)
+	}
+	if hosts == 0 {
+		return fmt.Errorf("ClickHouse %s: cluster %q is not in the server's remote_servers (deploy/clickhouse/config/remote_servers.xml)", s.dsn, s.cluster)
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM system.zookeeper WHERE path = '/'").Scan(&n); err != nil {
+		return fmt.Errorf("ClickHouse %s: the replicated schema needs ZooKeeper or ClickHouse Keeper (deploy/clickhouse/config/): %w", s.dsn, err)
+	}
+	return nil
+}
+
+// distributedRE recognises the statements that create a Distributed table
+// over a local one (see the top of 001_mentions.sql).
+var distributedRE = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS ([A-Za-z0-9_]+)\.([A-Za-z0-9_]+) ON CLUSTER ([A-Za-z0-9_]+) AS ([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\s+ENGINE = Distributed\(`)
+
+// syncDistributed recreates, ON CLUSTER, each Distributed table whose
+// columns differ from its local table's on this server: after an ALTER of
+// the local tables, the Distributed table over them must show the same
+// columns, and 18.16 refuses ALTER ON CLUSTER of a Distributed table when
+// the shards are replicated. A Distributed table stores nothing (govlisten
+// inserts through it synchronously), so recreating it loses nothing; for
+// the moment between DROP and CREATE, queries and inserts through it fail
+// and are retried.
+func (s *Store) syncDistributed(ctx context.Context, stmts []Statement) error {
+	for _, st := range stmts {
+		m := distributedRE.FindStringSubmatch(st.SQL)
+		if m == nil {
+			continue
+		}
+		dist, err := s.columns(ctx, m[1], m[2])
+		if err != nil {
+			return err
+		}
+		local, err := s.columns(ctx, m[4], m[5])
+		if err != nil {
+			return err
+		}
+		if dist == local {
+			continue
+		}
+		if err := s.conn.Exec(ctx, "DROP TABLE IF EXISTS "+m[1]+"."+m[2]+" ON CLUSTER "+m[3]); err != nil {
+			return fmt.Errorf("migrate: recreating %s.%s to match %s.%s: %w", m[1], m[2], m[4], m[5], err)
+		}
+		if err := s.conn.Exec(ctx, st.SQL); err != nil {
+			return fmt.Errorf("migrate: recreating %s.%s to match %s.%s: %w", m[1], m[2], m[4], m[5], err)
+		}
+	}
+	return nil
+}
+
+// columns lists a table's columns with their types, in order.
+func (s *Store) columns(ctx context.Context, db, table string) (string, error) {
+	rows, err := s.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", db, table)
+	if err != nil {
+		return "", fmt.Errorf("reading the columns of %s.%s: %w", db, table, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return "", fmt.Errorf("reading the columns of %s.%s: %w", db, table, err)
+		}
+		b.WriteString(name + " " + typ + "\n")
+	}
+	return b.String(), rows.Err()
+}
+
+var (
+	tableDDL      = regexp.MustCompile(`^(?:CREATE TABLE|ALTER TABLE) `)
+	columnComment = regexp.MustCompile(`\s+COMMENT\s+'(?:[^'\\]|''|\\.)*'`)
+)
+
 // addColumn recognises the ALTER TABLE ... ADD COLUMN statements of the
 // schema files, which 18.16 cannot make idempotent itself.
-var addColumn = regexp.MustCompile(`^ALTER TABLE ([A-Za-z0-9_]+)\.([A-Za-z0-9_]+) ADD COLUMN ([A-Za-z0-9_]+) `)
+var addColumn = regexp.MustCompile(`^ALTER TABLE ([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)(?: ON CLUSTER [A-Za-z0-9_]+)? ADD COLUMN ([A-Za-z0-9_]+) `)
 
 // columnExists says whether sql adds a column that is already there.
 func (s *Store) columnExists(ctx context.Context, sql string) (bool, error) {
@@ -193,7 +412,13 @@ type Statement struct {
 }
 
 // Statements renders the schema files and splits them into statements.
+// With p.Cluster set it fails on a statement that is not written for a
+// cluster: a CREATE, ALTER or DROP without ON CLUSTER, or a MergeTree
+// engine that is not Replicated.
 func Statements(p SchemaParams) ([]Statement, error) {
+	if p.Cluster != "" && !identRE.MatchString(p.Cluster) {
+		return nil, fmt.Errorf("cluster %q must be letters, digits and _", p.Cluster)
+	}
 	names, err := fs.Glob(deploy.Schema, "clickhouse/*.sql")
 	if err != nil {
 		return nil, err
@@ -201,27 +426,64 @@ func Statements(p SchemaParams) ([]Statement, error) {
 	sort.Strings(names)
 	var out []Statement
 	for _, name := range names {
-		src, err := deploy.Schema.ReadFile(name)
+		sts, err := render(name, p, p.Cluster)
 		if err != nil {
 			return nil, err
 		}
-		tmpl, err := template.New(name).Option("missingkey=error").Parse(string(src))
-		if err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
-		}
-		var buf bytes.Buffer
-		if err := tmpl.Execute(&buf, p); err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
-		}
-		n := 0
-		for _, st := range strings.Split(stripComments(buf.String()), ";\n") {
-			if st = strings.TrimSpace(st); st != "" {
-				n++
-				out = append(out, Statement{File: name, N: n, SQL: st})
-			}
-		}
+		out = append(out, sts...)
 	}
 	return out, nil
+}
+
+// render renders one schema file with data (SchemaParams, or a struct
+// embedding it) and splits it into statements, checking them for cluster
+// when it is set.
+func render(name string, data any, cluster string) ([]Statement, error) {
+	src, err := deploy.Schema.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := template.New(name).Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("schema %s: %w", name, err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, data); err != nil {
+		return nil, fmt.Errorf("schema %s: %w", name, err)
+	}
+	var out []Statement
+	for _, st := range strings.Split(stripComments(buf.String()), ";\n") {
+		if st = strings.TrimSpace(st); st == "" {
+			continue
+		}
+		s := Statement{File: name, N: len(out) + 1, SQL: st}
+		if cluster != "" {
+			if err := checkClustered(s, cluster); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+var (
+	ddlRE    = regexp.MustCompile(`^(?i:CREATE|ALTER|DROP|RENAME|TRUNCATE|OPTIMIZE)\b`)
+	engineRE = regexp.MustCompile(`ENGINE\s*=\s*([A-Za-z]*MergeTree)\b`)
+)
+
+// checkClustered fails for a statement of a clustered rendering that would
+// change one server only, or store rows that are not replicated.
+func checkClustered(s Statement, cluster string) error {
+	if ddlRE.MatchString(s.SQL) && !strings.Contains(s.SQL, " ON CLUSTER "+cluster) {
+		return fmt.Errorf("schema %s, statement %d is not written for a cluster: a %s without {{.OnCluster}} (see the top of 001_mentions.sql)", s.File, s.N, strings.Fields(s.SQL)[0])
+	}
+	for _, m := range engineRE.FindAllStringSubmatch(s.SQL, -1) {
+		if !strings.HasPrefix(m[1], "Replicated") {
+			return fmt.Errorf("schema %s, statement %d is not written for a cluster: ENGINE = %s instead of {{.Engine ...}} (see the top of 001_mentions.sql)", s.File, s.N, m[1])
+		}
+	}
+	return nil
 }
 
 // stripComments drops whole-line "--" comments.
@@ -258,7 +520,7 @@ func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
 	if len(rows) == 0 {
 		return nil
 	}
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".mentions ("+insertColumns+")")
+	batch, err := s.conn.PrepareBatch(s.insertContext(ctx), "INSERT INTO "+s.db+".mentions ("+insertColumns+")")
 	if err != nil {
 		return fmt.Errorf("preparing insert of %d mentions: %w", len(rows), err)
 	}
@@ -357,7 +619,7 @@ func (s *Store) InsertRaw(ctx context.Context, data [][]byte) (err error) {
 
 // RecordRun writes one row of the completeness ledger, collection_runs.
 func (s *Store) RecordRun(ctx context.Context, r collectors.Run) (err error) {
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".collection_runs (run_id, source, platform, kind, department, collector, "+
+	batch, err := s.conn.PrepareBatch(s.insertContext(ctx), "INSERT INTO "+s.db+".collection_runs (run_id, source, platform, kind, department, collector, "+
 		"started_at, finished_at, window_from, window_from_id, window_to, window_to_id, pages, items_fetched, items_published, "+
 		"items_duplicate, api_calls, quota_units, complete, truncated, truncated_by, error)")
 	if err != nil {
@@ -414,30 +676,29 @@ func (s *Store) RebuildRollups(ctx context.Context, month int) error {
 }
 
 func (s *Store) rebuild(ctx context.Context, name string, month int) error {
-	src, err := deploy.Schema.ReadFile(name)
+	sts, err := RebuildStatements(name, s.Params(), month)
 	if err != nil {
 		return err
 	}
-	tmpl, err := template.New("rebuild").Option("missingkey=error").Parse(string(src))
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, struct {
-		DB    string
-		Month int
-	}{s.db, month}); err != nil {
-		return err
-	}
-	for _, st := range strings.Split(stripComments(buf.String()), ";\n") {
-		if st = strings.TrimSpace(st); st == "" {
-			continue
-		}
-		if err := s.conn.Exec(ctx, st); err != nil {
+	for _, st := range sts {
+		if err := s.conn.Exec(s.insertContext(ctx), st.SQL); err != nil {
 			return fmt.Errorf("%s for %d: %w", name, month, err)
 		}
 	}
 	return nil
+}
+
+// rebuildParams are the template parameters of the rebuild files.
+type rebuildParams struct {
+	SchemaParams
+	// Month is the partition to rebuild, YYYYMM.
+	Month int
+}
+
+// RebuildStatements renders rebuild file name (clickhouse/rebuild/*.sql)
+// for one month.
+func RebuildStatements(name string, p SchemaParams, month int) ([]Statement, error) {
+	return render(name, rebuildParams{SchemaParams: p, Month: month}, p.Cluster)
 }
 
 // Stored is a mention read back from the mentions table, with what it was

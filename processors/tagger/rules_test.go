@@ -241,9 +241,11 @@ func TestRuleErrorColumns(t *testing.T) {
 	}
 }
 
-// Every rule of the default taxonomy keeps its version 1 meaning: a single
-// leaf on the fast path.
-func TestDefaultTaxonomyIsDirect(t *testing.T) {
+// Every rule of the default taxonomy is on the fast path: a leaf or an OR
+// of leaves fires straight from the index, and any other rule (NOT, NEAR,
+// AND, filters) is indexed under leaves one of which it needs, so it is
+// evaluated only for the mentions where one of them occurs.
+func TestDefaultTaxonomyIsIndexed(t *testing.T) {
 	tx, err := LoadTaxonomy("")
 	if err != nil {
 		t.Fatal(err)
@@ -252,9 +254,18 @@ func TestDefaultTaxonomyIsDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range tg.rules {
-		if r.root.op != opText || !r.direct {
-			t.Errorf("rule %s is not a single leaf", r.text)
+	triggered := map[int32]bool{}
+	for _, l := range tg.leaves {
+		for _, id := range l.trig {
+			triggered[id] = true
+		}
+	}
+	for id, r := range tg.rules {
+		if r.root.op == opText && !r.direct {
+			t.Errorf("rule %s is a single leaf but not direct", r.text)
+		}
+		if !r.direct && !triggered[int32(id)] {
+			t.Errorf("rule %s is not indexed under any leaf", r.text)
 		}
 	}
 }

@@ -6,7 +6,7 @@
 -- a processor reach the rollup through the materialized view as well as
 -- through this INSERT, which the distinct-mention states count once.
 
-ALTER TABLE {{.DB}}.mentions_daily DROP PARTITION {{.Month}};
+ALTER TABLE {{.DB}}.{{.Table "mentions_daily"}}{{.OnCluster}} DROP PARTITION {{.Month}};
 
 INSERT INTO {{.DB}}.mentions_daily
 SELECT

@@ -2,7 +2,7 @@
 -- re-tag; see mentions_daily.sql beside it. {{.DB}} is the database,
 -- {{.Month}} the partition (YYYYMM).
 
-ALTER TABLE {{.DB}}.mentions_hourly DROP PARTITION {{.Month}};
+ALTER TABLE {{.DB}}.{{.Table "mentions_hourly"}}{{.OnCluster}} DROP PARTITION {{.Month}};
 
 INSERT INTO {{.DB}}.mentions_hourly
 SELECT

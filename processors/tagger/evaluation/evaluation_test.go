@@ -26,26 +26,31 @@ import (
 // better; never lower them to let a change through.
 type labelledSet struct {
 	path string
-	// main marks the set the rules were tuned on, which must cover every
-	// slug; the other set measures how well that tuning generalises.
-	main                        bool
+	// main marks the set the rules are tuned on, which must have at least
+	// minMentions mentions; the others measure how well that tuning
+	// generalises.
+	main bool
+	// minPositives is how many positives every slug needs in the set, so
+	// that its precision and recall say something (0: no check).
+	minPositives                int
 	departmentFloor, topicFloor float64
 }
 
 var sets = []labelledSet{
-	// The rules were tuned on this set: micro-F1 0.972 for departments and
-	// 0.929 for topics measured (0.900 and 0.760 before the tuning).
-	{path: "testdata/mentions.jsonl", main: true, departmentFloor: 0.95, topicFloor: 0.91},
-	// Written after the tuning and never tuned on: 0.899 and 0.808
-	// measured (0.867 and 0.741 with the rules before the tuning). The gap
-	// to the main set is the honest estimate of how far the tuning
-	// generalises.
-	{path: "testdata/holdout.jsonl", departmentFloor: 0.87, topicFloor: 0.78},
+	// The rules were tuned on this set: micro-F1 0.990 for departments and
+	// 0.956 for topics measured after the second tuning (boolean rules),
+	// 0.972 and 0.929 after the first, 0.900 and 0.760 before any.
+	{path: "testdata/mentions.jsonl", main: true, minPositives: 8, departmentFloor: 0.97, topicFloor: 0.93},
+	// The first holdout, used up: the second tuning read its misses, so it
+	// is a development set now. 0.990 and 0.936 measured after the second
+	// tuning (0.899 and 0.808 before it, when it was still unseen).
+	{path: "testdata/holdout.jsonl", departmentFloor: 0.97, topicFloor: 0.91},
+	// The fresh holdout, written and labelled before the second tuning and
+	// scored once, after it: 0.886 and 0.827 measured (0.853 and 0.799 with
+	// the rules before the tuning). The gap to the development sets is the
+	// honest estimate of how far the tuning generalises.
+	{path: "testdata/holdout2.jsonl", minPositives: 4, departmentFloor: 0.86, topicFloor: 0.80},
 }
-
-// minPositives is how many mentions of the main set every slug needs, so
-// that its precision and recall say something.
-const minPositives = 8
 
 // minMentions is the least size of the main set.
 const minMentions = 320
@@ -167,7 +172,7 @@ func builtin(t testing.TB) *tagger.Tagger {
 
 // Each set parses and uses only the taxonomy's slugs (departments as
 // departments, topics as topics), ids are unique across the sets, and the
-// main set gives every slug enough positives.
+// sets that ask for it give every slug enough positives.
 func TestSetIsWellFormed(t *testing.T) {
 	depts, topics := builtin(t).Slugs()
 	owner := map[string]string{}
@@ -192,13 +197,13 @@ func TestSetIsWellFormed(t *testing.T) {
 				}
 			}
 		}
-		if ls.main {
-			if len(set) < minMentions {
-				t.Errorf("%s has %d mentions, want at least %d", ls.path, len(set), minMentions)
-			}
+		if ls.main && len(set) < minMentions {
+			t.Errorf("%s has %d mentions, want at least %d", ls.path, len(set), minMentions)
+		}
+		if ls.minPositives > 0 {
 			for _, s := range slices.Concat(depts, topics) {
-				if positives[s] < minPositives {
-					t.Errorf("%s: slug %s has %d positives, want at least %d", ls.path, s, positives[s], minPositives)
+				if positives[s] < ls.minPositives {
+					t.Errorf("%s: slug %s has %d positives, want at least %d", ls.path, s, positives[s], ls.minPositives)
 				}
 			}
 		}
