@@ -4,7 +4,7 @@ BIN      ?= bin/govlisten
 PKGS     := ./...
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: up build test test-short lint bench deps clean
+.PHONY: up build test test-short lint bench deps deps-test clean
 
 ## up: install what is missing, build, and run everything in one process (Ctrl-C stops)
 up: deps build
@@ -15,7 +15,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/govlisten
 
 ## test: install what is missing, lint, then every test (unit and integration, with the race detector)
-test: deps lint
+test: deps-test lint
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 ## lint: gofmt, go vet, staticcheck
@@ -45,6 +45,10 @@ fuzz:
 ## deps: install ClickHouse from the system's packages when it is missing
 deps:
 	@scripts/deps.sh
+
+## deps-test: deps, plus what only the tests use (ZooKeeper, systemd-analyze, Chromium)
+deps-test:
+	@scripts/deps.sh --test
 
 clean:
 	rm -rf bin govlisten-data

@@ -9,8 +9,11 @@ import (
 )
 
 // QuestionStart is the pattern of a question without a question mark: a
-// mention that starts with one of these words (any case).
-const QuestionStart = `(?i)^\s*(how|when|why|what|can|could|will|is|are|do|does|where|who)\b`
+// mention that starts, after any @handles it is addressed to, with one of
+// these English or Welsh question words (any case). The analysts' view
+// responses (deploy/clickhouse/007_analyst_views.sql) uses the same words,
+// so the dashboard and SQL count the same questions.
+const QuestionStart = `(?i)^\s*(@\w+[\s,:]*)*(who|what|when|where|why|how|which|whose|can|could|will|would|should|shall|is|are|am|was|were|do|does|did|has|pam|beth|sut|pryd|ble|pwy)\b`
 
 // DaySeconds is the time within which an answer counts as prompt.
 const DaySeconds = 24 * 60 * 60

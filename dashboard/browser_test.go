@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,7 @@ func browserTest(t *testing.T, base string) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/?range=7d"), chromedp.WaitVisible("h1")); err != nil {
 		t.Fatalf("loading the dashboard: %v", err)
 	}
+	screenshot(t, ctx, "dashboard-7d.png")
 	report := check(t, ctx)
 	if len(report.Charts) != 4 {
 		t.Errorf("%d charts, want 4 (volume, sentiment, top departments, top topics)", len(report.Charts))
@@ -100,10 +102,34 @@ func browserTest(t *testing.T, base string) {
 	if sel := eval[string](t, ctx, `document.getElementById("department").value`); sel != "dwp" {
 		t.Errorf("the department control shows %q, want dwp", sel)
 	}
+	screenshot(t, ctx, "dashboard-7d-dwp.png")
 	report = check(t, ctx)
 	if len(report.Charts) == 0 || !strings.Contains(report.Charts[0].Name, "47 in total") {
 		t.Errorf("volume chart after the filter: %+v, want 47 mentions in total", report.Charts)
 	}
+}
+
+// screenshot saves the whole page as a PNG test artifact, in
+// $GOVLISTEN_TEST_ARTIFACTS or else test-artifacts/ at the top of the
+// repository (ignored by git), for a person to look at after a run.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("GOVLISTEN_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "test-artifacts")
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, not JPEG
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 }
 
 // check runs the accessibility checks in the page and fails t on any

@@ -7,6 +7,14 @@
 # installs only what is missing, and says so.
 set -euo pipefail
 
+# With --test (make test) it also installs what only the tests use:
+# ZooKeeper, systemd-analyze and Chromium. Without it (make up, make bench)
+# only ClickHouse.
+tests=false
+if [ "${1:-}" = "--test" ]; then
+  tests=true
+fi
+
 have_clickhouse() {
   command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse ]
 }
@@ -36,15 +44,15 @@ if ! have_clickhouse; then
   missing+=(clickhouse-server clickhouse-client)
   what+=(ClickHouse)
 fi
-if ! have_zookeeper; then
+if $tests && ! have_zookeeper; then
   missing+=(zookeeper)
   what+=(ZooKeeper)
 fi
-if ! have_systemd_analyze; then
+if $tests && ! have_systemd_analyze; then
   missing+=(systemd)
   what+=(systemd-analyze)
 fi
-if ! have_chromium; then
+if $tests && ! have_chromium; then
   missing+=(chromium)
   what+=(Chromium)
 fi

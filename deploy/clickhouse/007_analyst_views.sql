@@ -276,7 +276,7 @@ FROM (
         SELECT
             day, platform, id, thread_id, department, created_at, author_handle, text, url,
             likes + shares + replies AS engagement, sentiment,
-            toUInt8(position(text, '?') > 0 OR match(lowerUTF8(text), '^\\s*(@\\w+[\\s,:]*)*(who|what|when|where|why|how|which|whose|can|could|will|would|should|shall|is|are|am|was|were|does|did|has|pam|beth|sut|pryd|ble|pwy)\\b')) AS is_question,
+            toUInt8(position(text, '?') > 0 OR match(lowerUTF8(text), '^\\s*(@\\w+[\\s,:]*)*(who|what|when|where|why|how|which|whose|can|could|will|would|should|shall|is|are|am|was|were|do|does|did|has|pam|beth|sut|pryd|ble|pwy)\\b')) AS is_question,
             toUInt8(sentiment_label = 'negative') AS is_complaint
         FROM {{.DB}}.mentions FINAL
         ARRAY JOIN arrayDistinct(arrayConcat(departments, if(source_department = '', emptyArrayString(), [source_department]))) AS department
