@@ -102,7 +102,10 @@ func Connect(ctx context.Context, cfg *config.Config, name string, getenv func(s
 	for {
 		nc, err := nats.Connect(url, opts...)
 		if err == nil {
-			js, err := jetstream.New(nc)
+			// An async publish whose ack is lost (its stream leader died
+			// while this connection stayed up) fails after this long and
+			// is retried, instead of waiting for ever.
+			js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(30*time.Second))
 			if err != nil {
 				nc.Close()
 				return nil, fmt.Errorf("jetstream: %w", err)

@@ -34,6 +34,10 @@ type Publisher struct {
 	maxInFlight int
 	retryFor    time.Duration
 	pending     []pending
+	// retried is when a retry last succeeded: after a failover, every
+	// publish in flight fails at once, and once one retry has gone through
+	// the rest need no backoff.
+	retried time.Time
 
 	Published  atomic.Int64 // acknowledged as new
 	Duplicates atomic.Int64 // acknowledged as already in the stream
@@ -134,6 +138,9 @@ func (p *Publisher) count(ack *jetstream.PubAck) {
 func (p *Publisher) retry(ctx context.Context, msg *nats.Msg, cause error) error {
 	deadline := time.Now().Add(p.retryFor)
 	delay := 100 * time.Millisecond
+	if time.Since(p.retried) < time.Second {
+		delay = 0 // the server is back: no reason to wait
+	}
 	for {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("publishing to %s (Nats-Msg-Id %s): %w", msg.Subject, msg.Header.Get(jetstream.MsgIDHeader), cause)
@@ -143,12 +150,13 @@ func (p *Publisher) retry(ctx context.Context, msg *nats.Msg, cause error) error
 			return ctx.Err()
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 5*time.Second)
+		delay = min(max(2*delay, 100*time.Millisecond), 5*time.Second)
 		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		ack, err := p.js.PublishMsg(actx, msg)
 		cancel()
 		if err == nil {
 			p.count(ack)
+			p.retried = time.Now()
 			return nil
 		}
 		if errors.Is(err, context.Canceled) {
