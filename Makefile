@@ -42,6 +42,12 @@ fuzz:
 		done; \
 	done
 
+## chaos: the whole pipeline for CHAOS_DURATION (default 5m) under scheduled faults (kill -9, NATS crash, ClickHouse down, API 429/5xx/timeouts/garbage, full stream), then an exact reconciliation: served, landed, dead-lettered, lost, doubled
+CHAOS_DURATION ?= 5m
+.PHONY: chaos
+chaos: deps-test
+	GOVLISTEN_CHAOS_DURATION=$(CHAOS_DURATION) $(GO) test -count=1 -v -timeout 60m -run '^TestChaos$$' ./cmd/govlisten
+
 ## deps: install ClickHouse from the system's packages when it is missing
 deps:
 	@scripts/deps.sh

@@ -455,6 +455,12 @@ func (s *Scheduler) acquire(ctx context.Context, source string) (release func(),
 				return
 			case <-t.C:
 				r, err := s.leases.Update(ctx, source, []byte(s.owner), rev)
+				if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyNotFound) {
+					// The revision moved under us: a NATS server restarted
+					// and lost its last writes, or the lease expired. Take
+					// the lease back if it is still ours or free.
+					r, err = s.retake(ctx, source)
+				}
 				if err != nil {
 					s.log.Warn("renewing lease", "source", source, "platform", s.platform(source), "err", err)
 					continue
@@ -470,6 +476,24 @@ func (s *Scheduler) acquire(ctx context.Context, source string) (release func(),
 		defer cancel()
 		_ = s.leases.Delete(dctx, source, jetstream.LastRevision(rev))
 	}, nil
+}
+
+// retake re-establishes a lease whose revision is no longer the one this
+// scheduler holds: adopts the current revision when the lease still names
+// this scheduler, creates it again when it is gone, and reports another
+// holder as an error (that one's pass and this one's then overlap, which
+// the stream's de-duplication and idempotent storage make harmless).
+func (s *Scheduler) retake(ctx context.Context, source string) (uint64, error) {
+	e, err := s.leases.Get(ctx, source)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return s.leases.Create(ctx, source, []byte(s.owner))
+	case err != nil:
+		return 0, err
+	case string(e.Value()) == s.owner:
+		return s.leases.Update(ctx, source, []byte(s.owner), e.Revision())
+	}
+	return 0, fmt.Errorf("lease taken over by %q", e.Value())
 }
 
 func (s *Scheduler) platform(source string) string {

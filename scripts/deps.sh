@@ -8,7 +8,7 @@
 set -euo pipefail
 
 # With --test (make test) it also installs what only the tests use:
-# ZooKeeper, systemd-analyze and Chromium. Without it (make up, make bench)
+# ZooKeeper, systemd-analyze, nats-server and Chromium. Without it (make up, make bench)
 # only ClickHouse.
 tests=false
 if [ "${1:-}" = "--test" ]; then
@@ -26,6 +26,11 @@ have_zookeeper() {
 
 have_systemd_analyze() {
   command -v systemd-analyze >/dev/null 2>&1
+}
+
+# The chaos suite (cmd/govlisten/chaos_test.go) kills a separate NATS server.
+have_nats_server() {
+  command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || [ -x /usr/bin/nats-server ]
 }
 
 # The browser test (dashboard/browser_test.go) drives /usr/bin/chromium.
@@ -51,6 +56,10 @@ fi
 if $tests && ! have_systemd_analyze; then
   missing+=(systemd)
   what+=(systemd-analyze)
+fi
+if $tests && ! have_nats_server; then
+  missing+=(nats-server)
+  what+=(nats-server)
 fi
 if $tests && ! have_chromium; then
   missing+=(chromium)

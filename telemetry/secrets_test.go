@@ -263,8 +263,13 @@ func TestNoSecretInMetricsOrLogs(t *testing.T) {
 	if strings.Contains(bodies["/metrics"], planted) {
 		t.Error("/metrics holds a subject's token")
 	}
+	// config show of this run's configuration, with passwords also put
+	// where a careless operator would: in the NATS URL and the DSN.
+	shown := *cfg
+	shown.NATS.URL = strings.Replace(cfg.NATS.URL, "nats://", "nats://govlisten:"+secrets["GOVLISTEN_CLICKHOUSE_PASSWORD"]+"@", 1)
+	shown.ClickHouse.DSN = "clickhouse://govlisten:" + secrets["GOVLISTEN_CLICKHOUSE_PASSWORD"] + "@127.0.0.1:1/govlisten?password=" + secrets["GOVLISTEN_CLICKHOUSE_PASSWORD"]
 	for name, secret := range secrets {
-		for what, text := range map[string]string{"/metrics": bodies["/metrics"], "/readyz": bodies["/readyz"], "the logs": logs.String()} {
+		for what, text := range map[string]string{"/metrics": bodies["/metrics"], "/readyz": bodies["/readyz"], "the logs": logs.String(), "config show": shown.Show()} {
 			if strings.Contains(text, secret) {
 				t.Errorf("%s holds the secret of %s", what, name)
 			}
