@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/govlisten/govlisten/mention"
@@ -115,7 +116,7 @@ func Run(ctx context.Context, st Store, tax *processors.Taxonomy, opts Options) 
 						continue
 					}
 					tags := tg.Tag(old.M)
-					if !sameTags(old.Tags.Departments, tags.Departments) || !sameTags(old.Tags.Topics, tags.Topics) || old.Tags.Sentiment.Label != tags.Sentiment.Label {
+					if !slices.Equal(old.Tags.Departments, tags.Departments) || !slices.Equal(old.Tags.Topics, tags.Topics) || old.Tags.Sentiment.Label != tags.Sentiment.Label {
 						s.Changed++
 					}
 					rows = append(rows, sink.Row{M: old.M, Tags: tags, Taxonomy: tg.Version})
@@ -169,27 +170,11 @@ var platforms = []string{mention.Twitter, mention.YouTube, mention.Facebook}
 
 func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-func sameTags(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // touch records the month of d among those whose rollup needs a rebuild.
 func (s *State) touch(d time.Time) {
-	m := d.Year()*100 + int(d.Month())
-	for _, x := range s.Months {
-		if x == m {
-			return
-		}
+	if m := d.Year()*100 + int(d.Month()); !slices.Contains(s.Months, m) {
+		s.Months = append(s.Months, m)
 	}
-	s.Months = append(s.Months, m)
 }
 
 func load(path string) (*State, error) {

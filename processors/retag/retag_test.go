@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -157,7 +158,7 @@ func TestRetagResumesAndRebuildsRollup(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := want[id]
-		if !equal(depts, w[0]) || !equal(topics, w[1]) {
+		if !slices.Equal(depts, w[0]) || !slices.Equal(topics, w[1]) {
 			t.Fatalf("mention %s stored with %v %v, want %v %v", id, depts, topics, w[0], w[1])
 		}
 		seen++
@@ -194,16 +195,4 @@ func TestRetagResumesAndRebuildsRollup(t *testing.T) {
 	if s.Resumed || s.Read != n || s.Retagged != 0 {
 		t.Fatalf("third run: resumed %v, read %d, retagged %d; want a fresh run reading %d and storing none", s.Resumed, s.Read, s.Retagged, n)
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
