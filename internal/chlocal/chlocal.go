@@ -10,22 +10,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/govlisten/govlisten/internal/child"
 )
 
 // Server is a running private ClickHouse server.
 type Server struct {
-	cmd     *exec.Cmd
+	proc    *child.Process
 	dir     string
 	TCPPort int
-	done    chan struct{}
-	waitErr error
 }
 
 // ErrNoBinary means no clickhouse-server binary was found.
@@ -100,7 +98,7 @@ type Options struct {
 // FreePort returns a loopback TCP port that was free a moment ago, for
 // configurations (remote_servers) that must name a server's port before it
 // starts.
-func FreePort() (int, error) { return freePort() }
+func FreePort() (int, error) { return child.FreePort() }
 
 // StartWith is Start with Options.
 func StartWith(ctx context.Context, binary, dir string, opt Options) (*Server, error) {
@@ -128,15 +126,15 @@ func StartWith(ctx context.Context, binary, dir string, opt Options) (*Server, e
 		}
 	}
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = child.FreePort(); err != nil {
 			return nil, err
 		}
 	}
-	httpPort, err := freePort()
+	httpPort, err := child.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	interPort, err := freePort()
+	interPort, err := child.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -156,54 +154,16 @@ func StartWith(ctx context.Context, binary, dir string, opt Options) (*Server, e
 	}
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	out, err := os.OpenFile(filepath.Join(dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	proc, err := child.Start(cmd, filepath.Join(dir, "stdout.log"))
 	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		out.Close()
 		return nil, fmt.Errorf("starting %s: %w", binary, err)
 	}
-	s := &Server{cmd: cmd, dir: dir, TCPPort: port, done: make(chan struct{})}
-	go func() {
-		s.waitErr = cmd.Wait()
-		out.Close()
-		close(s.done)
-	}()
-	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+	s := &Server{proc: proc, dir: dir, TCPPort: port}
+	if err := proc.WaitReady(ctx, 60*time.Second, "clickhouse-server", s.Addr(), filepath.Join(dir, "error.log"), func() bool { return child.Dialable(s.Addr()) }); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
-}
-
-func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			log, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
-			return fmt.Errorf("clickhouse-server exited at start (%v); %s/error.log:\n%s", s.waitErr, s.dir, tail(log, 2000))
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-	}
-	return fmt.Errorf("clickhouse-server did not accept connections on %s within %s", s.Addr(), limit)
-}
-
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
 }
 
 // Addr is the native protocol address.
@@ -214,28 +174,12 @@ func (s *Server) DSN(db string) string { return "clickhouse://" + s.Addr() + "/"
 
 // Stop ends the server (SIGTERM, then SIGKILL after 20 s) and waits for it.
 func (s *Server) Stop() {
-	if s == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
+	if s != nil {
+		s.proc.Stop(20 * time.Second)
 	}
 }
 
 // Restart starts the server again on the same port and data after Stop.
 func (s *Server) Restart(ctx context.Context, binary string) (*Server, error) {
 	return Start(ctx, binary, s.dir, s.TCPPort)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

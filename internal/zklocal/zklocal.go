@@ -22,8 +22,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/govlisten/govlisten/internal/child"
 )
 
 // Jar is where Debian's zookeeper package puts the server; its manifest
@@ -35,11 +36,9 @@ var ErrMissing = errors.New("ZooKeeper is not installed (" + Jar + " and java; o
 
 // Server is a running private ZooKeeper.
 type Server struct {
-	cmd     *exec.Cmd
-	dir     string
-	Port    int
-	done    chan struct{}
-	waitErr error
+	proc *child.Process
+	dir  string
+	Port int
 }
 
 // Start runs ZooKeeper standalone with its data under dir and waits until
@@ -59,7 +58,7 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o750); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := child.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -69,50 +68,22 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o640); err != nil {
 		return nil, err
 	}
-	out, err := os.OpenFile(filepath.Join(dir, "zookeeper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return nil, err
-	}
 	// A small heap and one JIT thread: it serves a handful of test clients
 	// on a two-core machine.
 	cmd := exec.Command(java, "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
 		"-Djava.net.preferIPv4Stack=true", "-cp", Jar, "org.apache.zookeeper.server.ZooKeeperServerMain", cfgPath)
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		out.Close()
+	logPath := filepath.Join(dir, "zookeeper.log")
+	proc, err := child.Start(cmd, logPath)
+	if err != nil {
 		return nil, fmt.Errorf("starting ZooKeeper: %w", err)
 	}
-	s := &Server{cmd: cmd, dir: dir, Port: port, done: make(chan struct{})}
-	go func() {
-		s.waitErr = cmd.Wait()
-		out.Close()
-		close(s.done)
-	}()
-	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+	s := &Server{proc: proc, dir: dir, Port: port}
+	if err := proc.WaitReady(ctx, 60*time.Second, "ZooKeeper", s.Addr(), logPath, s.ruok); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
-}
-
-func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			log, _ := os.ReadFile(filepath.Join(s.dir, "zookeeper.log"))
-			return fmt.Errorf("ZooKeeper exited at start (%v); %s/zookeeper.log:\n%s", s.waitErr, s.dir, tail(log, 2000))
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-		if s.ruok() {
-			return nil
-		}
-	}
-	return fmt.Errorf("ZooKeeper did not answer on %s within %s", s.Addr(), limit)
 }
 
 // ruok asks the four-letter-word health check.
@@ -156,35 +127,12 @@ func (s *Server) Sessions(op string) (int, error) {
 	return n, nil
 }
 
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
-}
-
 // Addr is the client address, 127.0.0.1:PORT.
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
 // Stop ends the server and waits for it.
 func (s *Server) Stop() {
-	if s == nil || s.cmd.Process == nil {
-		return
+	if s != nil {
+		s.proc.Stop(10 * time.Second)
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
