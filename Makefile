@@ -14,9 +14,11 @@ up: deps build
 build:
 	$(GO) build -o $(BIN) ./cmd/govlisten
 
-## test: install what is missing, lint, then every test (unit and integration, with the race detector)
+## test: install what is missing, lint, then every test (unit and integration, with the race detector),
+## then the allocation tests, which skip under the race detector (sync.Pool drops items at random there)
 test: deps-test lint
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) test -count=1 -run 'Allocs$$|Allocations$$' ./processors/sentiment/ ./processors/tagger/
 
 ## lint: gofmt, go vet, staticcheck
 lint:
