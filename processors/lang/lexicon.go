@@ -228,6 +228,32 @@ var lexicon = func() map[string]lexEntry {
 	return m
 }()
 
+// lexiconFilter has a bit set for the length, first and last byte of every
+// word of the lexicon (lexiconKey). A word whose bit is clear is not in it:
+// most words of a text that are not function words are turned away by one
+// test of a 2 KiB table, cheaper than the map lookup they would cost.
+var lexiconFilter = func() (f [1 << 14 / 64]uint64) {
+	for w := range lexicon {
+		k := lexiconKey([]byte(w))
+		f[k/64] |= 1 << (k % 64)
+	}
+	return f
+}()
+
+// lexiconKey is a word's 14-bit key in lexiconFilter; w is not empty.
+func lexiconKey(w []byte) uint {
+	return uint(len(w)&15)<<10 | uint(w[0]&31)<<5 | uint(w[len(w)-1]&31)
+}
+
+// mayBeInLexicon is false when w is certainly not in the lexicon.
+func mayBeInLexicon(w []byte) bool {
+	if len(w) == 0 {
+		return false
+	}
+	k := lexiconKey(w)
+	return lexiconFilter[k/64]&(1<<(k%64)) != 0
+}
+
 // letterLangs lists, per language, the lower-case letters beyond ASCII
 // that its spelling uses. A letter shared by at most three of the
 // languages is evidence for them (ł, ŵ, ș, ã, ñ, ğ, ő, ė…); common

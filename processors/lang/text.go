@@ -276,7 +276,7 @@ func (e *evidence) latinWord(n int32) {
 			*e.out = append(*e.out, w...)
 		}
 	}
-	if w == nil {
+	if w == nil || !mayBeInLexicon(w) {
 		return
 	}
 	entry, ok := lexicon[string(w)]
