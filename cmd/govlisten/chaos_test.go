@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/govlisten/govlisten/collectors/youtube"
 	"github.com/govlisten/govlisten/internal/chlocal"
 	"github.com/govlisten/govlisten/internal/testenv"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -91,6 +93,10 @@ func TestChaos(t *testing.T) {
 	collector := supervise(e, tl, "collector", "collect", "--config", cfgPath)
 	processor := supervise(e, tl, "processor", "process", "--batch-size", "2000")
 
+	// Broken records published straight onto the mention subjects, as a
+	// faulty producer would: each must end in the DLQ with a reason.
+	poison := &poisonRecords{}
+
 	// The faults, in this order, again and again until the duration is up;
 	// each runs at least once.
 	faults := []struct {
@@ -141,6 +147,10 @@ func TestChaos(t *testing.T) {
 			sims.yt.Inject(youtube.Fault{Kind: youtube.FaultMalformed, Count: 2})
 			sims.fb.Inject(facebook.Fault{Kind: facebook.FaultMalformed, Count: 2})
 			tl.add("API garbage: 2 truncated JSON pages queued on each simulator")
+		}},
+		{"broken records", func() {
+			n := poison.publish(t, conn.JS)
+			tl.add("broken records: %d published straight onto the mention subjects (bad timestamp, unknown kind, missing id, truncated JSON)", n)
 		}},
 		{"full disk", func() {
 			restore := fillDisk(t, conn.JS, tl)
@@ -220,6 +230,21 @@ func TestChaos(t *testing.T) {
 			t.Errorf("%s: %d of %d served mentions neither stored nor dead-lettered, e.g. %v", p, len(missing), len(want), missing[:min(5, len(missing))])
 		}
 	}
+	// Every broken record is in the DLQ with a reason, none stored. The
+	// DLQ is keyed by platform:id as far as the record gives them: a
+	// record without an id is "facebook:", a truncated one ":".
+	var poisonDead int
+	for _, key := range poison.keys {
+		p, id, _ := strings.Cut(key, ":")
+		switch {
+		case dead[key] != "":
+			poisonDead++
+		case id != "" && slices.Contains(e.storedIDs(p), id):
+			t.Errorf("broken record %s was stored", key)
+		default:
+			t.Errorf("broken record %s is not in the DLQ", key)
+		}
+	}
 	doubled := e.count("SELECT count() FROM (SELECT platform, id FROM DB.mentions FINAL GROUP BY platform, id HAVING count() > 1)")
 	rawDup := e.count("SELECT count() FROM DB.mentions") - e.count("SELECT uniqExact(platform, id) FROM DB.mentions")
 	finalRows := e.count(finalCount)
@@ -230,8 +255,8 @@ func TestChaos(t *testing.T) {
 		collector.kills, collector.exits, processor.kills, processor.exits)
 	t.Logf("evidence: processor logged %d failed inserts; collectors logged %d refused or failed publishes",
 		strings.Count(processor.logs.String(), "insert failed"), countPublishErrors(collector.logs.String()))
-	t.Logf("chaos %s (%s in all): served %d, landed %d, dead-lettered %d, lost %d, doubled %d (raw duplicates before FINAL %d; rows after FINAL %d; stored but never served %d; DLQ messages %d)",
-		duration, time.Since(began).Round(time.Second), served, landed, deadLettered, lost, doubled, rawDup, finalRows, extra, len(dead))
+	t.Logf("chaos %s (%s in all): served %d, landed %d, dead-lettered %d, lost %d, doubled %d; broken records published %d, dead-lettered %d (raw duplicates before FINAL %d; rows after FINAL %d; stored but never served %d; DLQ messages %d)",
+		duration, time.Since(began).Round(time.Second), served, landed, deadLettered, lost, doubled, len(poison.keys), poisonDead, rawDup, finalRows, extra, len(dead))
 	if served == 0 {
 		t.Fatal("the simulators served nothing: the run proves nothing")
 	}
@@ -244,6 +269,48 @@ func TestChaos(t *testing.T) {
 	if finalRows != uint64(landed+extra) {
 		t.Errorf("%d rows after FINAL for %d distinct mentions stored", finalRows, landed+extra)
 	}
+}
+
+// poisonRecords publishes broken records, as a faulty producer would, and
+// remembers them for the reconciliation.
+type poisonRecords struct {
+	round int
+	keys  []string // the DLQ key (platform:id, as far as known) of each
+}
+
+// publish sends one round of broken records and returns how many. A
+// publish refused while NATS is down or the stream full is retried for up
+// to a minute: a broken record must reach the stream to prove anything.
+func (p *poisonRecords) publish(t *testing.T, js jetstream.JetStream) int {
+	p.round++
+	now := time.Now().UTC().Format(time.RFC3339)
+	id := func(kind string) string { return fmt.Sprintf("poison-%d-%s", p.round, kind) }
+	recs := []struct {
+		platform, key, data string
+	}{
+		{"twitter", "twitter:" + id("time"), `{"v":1,"platform":"twitter","id":"` + id("time") + `","kind":"post","text":"bad time","created_at":"yesterday","collected_at":"` + now + `"}`},
+		{"youtube", "youtube:" + id("kind"), `{"v":1,"platform":"youtube","id":"` + id("kind") + `","kind":"story","text":"unknown kind","created_at":"` + now + `","collected_at":"` + now + `"}`},
+		{"facebook", "facebook:", `{"v":1,"platform":"facebook","kind":"comment","text":"no id","created_at":"` + now + `","collected_at":"` + now + `"}`},
+		{"twitter", ":", `{"v":1,"platform":"twitter","id":"` + id("cut") + `","kind":"post","te`},
+	}
+	for i, r := range recs {
+		m := nats.NewMsg("govlisten.mentions." + r.platform + ".post")
+		m.Data = []byte(r.data)
+		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("poison:%d:%d", p.round, i))
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err := js.PublishMsg(ctx, m)
+			cancel()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("publishing a broken record: %v", err)
+			}
+		}
+		p.keys = append(p.keys, r.key)
+	}
+	return len(recs)
 }
 
 // timeline records what the chaos test did, and when.
