@@ -48,6 +48,7 @@ type CLI struct {
 	DLQ      DLQCmd      `cmd:"" name:"dlq" help:"List or replay dead-lettered messages."`
 	Bench    BenchCmd    `cmd:"" help:"Measure process throughput against a raw baseline on this machine."`
 	Serve    ServeCmd    `cmd:"" help:"Serve the dashboard (volume, sentiment, spikes, negative mentions, unanswered questions, response times, alerts) and /api/summary."`
+	Export   ExportCmd   `cmd:"" help:"Stream stored mentions of a period (by department, topic, platform) as CSV or JSON Lines."`
 	Report   ReportCmd   `cmd:"" help:"Write the daily briefing (HTML, Markdown or a one-page PDF) for one day; --post sends its summary to a Slack or Teams webhook."`
 	Alerts   AlertsCmd   `cmd:"" help:"Find volume spikes per department and topic, store them in table alerts and post each new one once to a Slack or Teams webhook."`
 
