@@ -255,7 +255,7 @@ func TestChaos(t *testing.T) {
 		collector.kills, collector.exits, processor.kills, processor.exits)
 	t.Logf("evidence: processor logged %d failed inserts; collectors logged %d refused or failed publishes",
 		strings.Count(processor.logs.String(), "insert failed"), countPublishErrors(collector.logs.String()))
-	t.Logf("chaos %s (%s in all): served %d, landed %d, dead-lettered %d, lost %d, doubled %d; broken records published %d, dead-lettered %d (raw duplicates before FINAL %d; rows after FINAL %d; stored but never served %d; DLQ messages %d)",
+	t.Logf("chaos %s (%s in all): served %d, landed %d, dead-lettered %d, lost %d, doubled %d; broken records published %d, dead-lettered %d (raw duplicates before FINAL %d; rows after FINAL %d; stored but never served %d; distinct platform:id keys in the DLQ %d)",
 		duration, time.Since(began).Round(time.Second), served, landed, deadLettered, lost, doubled, len(poison.keys), poisonDead, rawDup, finalRows, extra, len(dead))
 	if served == 0 {
 		t.Fatal("the simulators served nothing: the run proves nothing")
