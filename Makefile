@@ -27,10 +27,14 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 
-## bench: throughput of process against a raw baseline, plus the hot-function benchmarks
+## bench: the hot-function benchmarks, then `govlisten bench all`: collection, tag step, processing, latency and
+## queries over 10 million mentions, each beside a baseline measured in the same run (10 to 15 minutes);
+## tables on stdout, JSON in bench-results/ (all.json to compare commits). BENCH_FLAGS adds flags, e.g.
+## BENCH_FLAGS='--queries-rows 1000000 --latency-duration 20s' for a quicker run
+BENCH_FLAGS ?=
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
-	$(BIN) bench
+	$(BIN) bench all $(BENCH_FLAGS)
 
 ## fuzz: run every fuzz target in the repo for FUZZTIME each (default 30s; minimizing a new input takes at most 5s of it); a failing input is saved under the package's testdata/fuzz/
 FUZZTIME ?= 30s
