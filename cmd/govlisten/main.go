@@ -46,7 +46,7 @@ type CLI struct {
 	Config   ConfigCmd   `cmd:"" help:"Check or show the configuration."`
 	Retag    RetagCmd    `cmd:"" help:"Tag stored mentions again with the current taxonomy (resumable)."`
 	DLQ      DLQCmd      `cmd:"" name:"dlq" help:"List or replay dead-lettered messages."`
-	Bench    BenchCmd    `cmd:"" help:"Measure process throughput against a raw baseline on this machine."`
+	Bench    BenchCmd    `cmd:"" help:"Measure collection, the tag step, process against a raw baseline, publish-to-row latency and queries over 10 million mentions, each beside a same-run baseline (bench all)."`
 	Serve    ServeCmd    `cmd:"" help:"Serve the dashboard (volume, sentiment, spikes, negative mentions, unanswered questions, response times, alerts) and /api/summary."`
 	Export   ExportCmd   `cmd:"" help:"Stream stored mentions of a period (by department, topic, platform) as CSV or JSON Lines."`
 	Report   ReportCmd   `cmd:"" help:"Write the daily briefing (HTML, Markdown or a one-page PDF) for one day; --post sends its summary to a Slack or Teams webhook."`
