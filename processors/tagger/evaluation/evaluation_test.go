@@ -38,18 +38,27 @@ type labelledSet struct {
 
 var sets = []labelledSet{
 	// The rules were tuned on this set: micro-F1 0.990 for departments and
-	// 0.956 for topics measured after the second tuning (boolean rules),
-	// 0.972 and 0.929 after the first, 0.900 and 0.760 before any.
+	// 0.959 for topics measured after the third tuning (2026-11-27), 0.990
+	// and 0.956 after the second (boolean rules), 0.972 and 0.929 after the
+	// first, 0.900 and 0.760 before any.
 	{path: "testdata/mentions.jsonl", main: true, minPositives: 8, departmentFloor: 0.97, topicFloor: 0.93},
 	// The first holdout, used up: the second tuning read its misses, so it
-	// is a development set now. 0.990 and 0.936 measured after the second
-	// tuning (0.899 and 0.808 before it, when it was still unseen).
-	{path: "testdata/holdout.jsonl", departmentFloor: 0.97, topicFloor: 0.91},
-	// The fresh holdout, written and labelled before the second tuning and
-	// scored once, after it: 0.886 and 0.827 measured (0.853 and 0.799 with
-	// the rules before the tuning). The gap to the development sets is the
-	// honest estimate of how far the tuning generalises.
-	{path: "testdata/holdout2.jsonl", minPositives: 4, departmentFloor: 0.86, topicFloor: 0.80},
+	// is a development set now. 0.990 and 0.941 measured after the third
+	// tuning, 0.990 and 0.936 after the second (0.899 and 0.808 before it,
+	// when it was still unseen).
+	{path: "testdata/holdout.jsonl", departmentFloor: 0.97, topicFloor: 0.92},
+	// The second holdout, used up in turn: written and labelled before the
+	// second tuning and scored once after it (0.886 and 0.827; 0.853 and
+	// 0.799 with the rules before that tuning), then the third tuning
+	// (2026-11-27) read its misses, so it is a development set now: 0.986
+	// and 0.955 measured after the third tuning.
+	{path: "testdata/holdout2.jsonl", minPositives: 4, departmentFloor: 0.96, topicFloor: 0.93},
+	// The third holdout, unseen: written and labelled by an annotator who
+	// had not read the rules, from DESIGN.md's slugs and the guidelines
+	// only, and scored once, after the third tuning (2026-11-27): 0.936
+	// and 0.844 (macro 0.938 and 0.853). Do not tune rules on its misses;
+	// when someone does, say so here and write a fresh set.
+	{path: "testdata/holdout3.jsonl", minPositives: 5, departmentFloor: 0.91, topicFloor: 0.82},
 }
 
 // minMentions is the least size of the main set.
