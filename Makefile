@@ -19,6 +19,7 @@ build:
 test: deps-test lint
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	$(GO) test -count=1 -run 'Allocs$$|Allocations$$' ./processors/sentiment/ ./processors/tagger/
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 ## lint: gofmt, go vet, staticcheck
 lint:

@@ -33,15 +33,19 @@
 //     created_at in WHERE for the exact range) and keeps the keys of the
 //     most engaged rows, and a second reads those few mentions FINAL by
 //     their sorting key, checked and ordered again on their newest row.
-//   - Unanswered questions and response times join the range's public
-//     questions to the department replies (own = 1) of their threads,
-//     grouped per thread into arrays (one ANY LEFT JOIN; 18.16 has neither
-//     ASOF JOIN nor correlated subqueries). A question is answered by the
-//     first own mention of its thread posted after it, or whose parent is
-//     the question. The unanswered list reads FINAL a day at a time from
-//     the end of the range and stops when it has enough; response times
-//     need every question of the range, found by reading the text without
-//     FINAL and grouping each mention's rows by a hash of its key.
+//   - Unanswered questions and response times read table questions, which
+//     a materialized view fills at insert time with the public questions
+//     (QuestionStart, or a '?') and the departments' own mentions, without
+//     their text (deploy/clickhouse/008_questions.sql): finding a month's
+//     questions in mentions meant reading the text of every mention. The
+//     range's questions (FINAL: narrow rows, so affordable over a month)
+//     are joined to the own mentions of their threads, grouped per thread
+//     into arrays (one ANY LEFT JOIN; 18.16 has neither ASOF JOIN nor
+//     correlated subqueries). A question is answered by the first own
+//     mention of its thread posted after it, or whose parent is the
+//     question. The unanswered list works a day at a time from the end of
+//     the range and stops when it has enough, then reads what it shows of
+//     those few mentions FINAL by their sorting key.
 //
 // Time is UTC throughout; ranges are widened to whole buckets (see
 // Filter.Aligned) so the rollups and the mentions table count the same

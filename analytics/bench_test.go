@@ -25,22 +25,28 @@ import (
 //
 // Loading 10 million takes a few minutes. GOVLISTEN_BENCH_CLICKHOUSE=DSN
 // uses that server's database instead of a private server, and loads only
-// when it holds fewer mentions than asked, so later runs start at once.
+// when it holds fewer mentions than asked, so later runs start at once
+// (one loaded before table questions existed gets its questions copied by
+// the migrate at the start: about 5 s for 10 million).
 //
 // The data (analyticstest.Load): 10 million mentions over 60 days is
 // about 167,000 a day, so the 30-day range holds 5 million; 80% tagged
 // with a department, a fifth of the public ones questions, 2% own
 // replies. Measured on Debian's ClickHouse 18.16, 2 cores, with other
-// work running (ms per query; 24h / 7d / 30d, no filter):
+// work running (load average 2 to 6; ms per query; 24h / 7d / 30d, no
+// filter):
 //
-//	series           19 / 232 / 467      top departments  17 / 395 / 423
-//	top topics       16 / 221 / 386      spikes           34 / 627 / 452
-//	negative         67 / 391 / 306      unanswered      298 / 168 /  90
-//	response times  110 / 848 / 2607     alerts            2 /   4 /   2
+//	series           16 / 113 /  366     top departments  14 /  91 /  334
+//	top topics       14 /  85 /  312     spikes           20 / 171 /  410
+//	negative         57 / 141 /  293     unanswered       30 /  19 /   19
+//	response times   26 / 119 /  578     alerts            1 /   1 /    1
+//	summary (page)  149 / 661 / 2195
 //
-// Response times over 30 days stay above a second: they must read the
-// text of every mention of the month to find the questions. A
-// questions table filled at insert time would remove that read.
+// Response times and unanswered questions read table questions, filled at
+// insert time (deploy/clickhouse/008_questions.sql); finding the questions
+// in mentions by their text took 78 / 416 / 1835 ms in the same run. The
+// 30-day page stays above a second: its rollup queries run side by side
+// on 2 cores. docs/performance.md has the comparison.
 func BenchmarkDashboardQueries(b *testing.B) {
 	n := 200_000
 	if v := os.Getenv("GOVLISTEN_BENCH_MENTIONS"); v != "" {

@@ -37,10 +37,6 @@ type Mention struct {
 const mentionColumns = "toString(platform), id, toString(kind), created_at, author_handle, author_name, text, url, " +
 	"likes, shares, replies, departments, topics, sentiment, toString(sentiment_label)"
 
-// mentionSource are the columns of mentions that mentionColumns reads.
-const mentionSource = "platform, id, kind, created_at, author_handle, author_name, text, url, " +
-	"likes, shares, replies, departments, topics, sentiment, sentiment_label"
-
 // scanMention scans mentionColumns, then extra.
 func scanMention(rows driver.Rows, m *Mention, extra ...any) error {
 	var score float32

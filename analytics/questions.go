@@ -10,9 +10,14 @@ import (
 
 // QuestionStart is the pattern of a question without a question mark: a
 // mention that starts, after any @handles it is addressed to, with one of
-// these English or Welsh question words (any case). The analysts' view
-// responses (deploy/clickhouse/007_analyst_views.sql) uses the same words,
-// so the dashboard and SQL count the same questions.
+// these English or Welsh question words (any case). With "has a '?'", it
+// is the definition of a question: the materialized view that fills table
+// questions (deploy/clickhouse/008_questions.sql), its backfill and its
+// rebuild hold it as a SQL string, which TestQuestionStartInSchema keeps
+// equal to this constant, and the queries here read that table. The
+// analysts' view responses (007_analyst_views.sql) applies the same words
+// to the lower-cased text, so the dashboard and SQL count the same
+// questions.
 const QuestionStart = `(?i)^\s*(@\w+[\s,:]*)*(who|what|when|where|why|how|which|whose|can|could|will|would|should|shall|is|are|am|was|were|do|does|did|has|pam|beth|sut|pryd|ble|pwy)\b`
 
 // DaySeconds is the time within which an answer counts as prompt.
@@ -48,87 +53,60 @@ type DepartmentResponse struct {
 	DayBase        uint64  `json:"day_base"`
 }
 
-// questionCond is how the queries tell a question: a question mark
-// anywhere, or QuestionStart. Both are bound arguments ("?" never appears
-// in the SQL text, where it would be a placeholder).
-const questionCond = "own = 0 AND (position(text, ?) > 0 OR match(text, ?))"
-
-var questionArgs = []any{"?", QuestionStart}
-
 // questions is the query of the public questions posted in f (aligned),
-// with, for each, the departments it is addressed to (addressed) and when
-// the first own reply came (first_reply, 1970 when none did). Its columns
-// are the ones of cols, addressed and first_reply.
+// one row each with columns day, platform, id, created_at, addressed (the
+// departments it is addressed to) and first_reply (when the first own
+// reply came; 1970 when none did).
 //
-// final chooses how each mention's newest row is found. With final, the
-// query reads mentions FINAL with the columns the unanswered list shows
-// (Unanswered asks for a day or a few at a time). Without, for response
-// times over a whole range, it reads the rows without FINAL (on 18.16
-// FINAL merges every column it reads, the text included, in one stream)
-// and groups the questions' rows by a UInt64 hash of platform and id,
-// taking the newest row's tags: measured on a month of 5 million mentions,
-// a third of the time of FINAL, of FINAL on the small columns restricted
-// to the questions' keys, or of GROUP BY on the string key.
+// It reads table questions, which the materialized view of
+// deploy/clickhouse/008_questions.sql fills at insert time with the public
+// questions and every own mention, without their text (in the benchmark
+// data a quarter of the rows of mentions and a twelfth of their bytes), so
+// that FINAL (each question's newest row, as stored by its latest delivery
+// or re-tag) is affordable over a whole month: 30 days of 10 million
+// mentions take 0.6 s, against 1.8 s or more when the questions are found
+// by their text in mentions.
 //
 // Answers are looked for among the own mentions posted from the range's
-// first day to now, grouped by thread: an own mention of the question's
-// thread answers it when it was posted after it or replies to it. The
+// first day to now (any row of a mention will do, so without FINAL): an
+// own mention of the question's platform and thread answers it when it
+// was posted after it or replies to it. They are grouped per thread into
+// arrays, joined on a 64-bit hash of platform and thread (the join on the
+// two columns themselves took two to three times as long over a month of
+// 10 million mentions); the lambdas check the platform and thread of each
+// own mention, so two threads whose hashes collide are still told apart. The
 // lambdas take the question's columns through replicate(), not by
 // capture: 18.16 drops a subquery's columns that only a lambda uses.
-func (a *Analytics) questions(f Filter, final bool) (sql, cols string, args []any) {
+func (a *Analytics) questions(f Filter) (sql string, args []any) {
 	var pre, c cond
 	pre.days(f.From, f.To)
+	c.add("own = 0")
 	c.created(f.From, f.To)
-	if final {
-		c.add(questionCond, questionArgs...)
-		c.tags(Filter{Topic: f.Topic, Platform: f.Platform})
-		cols = mentionSource
-		sql = "SELECT " + mentionSource + ", thread_id, parent_id, source_department FROM " + a.table("mentions") +
-			" FINAL PREWHERE " + pre.sql() + " WHERE " + c.sql()
-		args = append(pre.args, c.args...)
-	} else {
-		// Without FINAL: each mention's rows grouped by a hash of its
-		// key; what never changes between its rows is any() of them,
-		// the tags are the newest row's (argMax by processed_at). The
-		// columns are renamed first, so that the aggregates can take
-		// their names back.
-		c.add(questionCond, questionArgs...)
-		c.tags(Filter{Platform: f.Platform})
-		having := "1"
-		if f.Topic != "" {
-			having = "has(topics, ?)"
-		}
-		cols = "platform, id, created_at, departments, topics"
-		sql = "SELECT cityHash64(toString(q_platform), q_id) AS k, any(q_platform) AS platform, any(q_id) AS id," +
-			" any(q_thread) AS thread_id, any(q_parent) AS parent_id, any(q_at) AS created_at," +
-			" argMax(q_depts, q_v) AS departments, argMax(q_topics, q_v) AS topics, any(q_src) AS source_department FROM (" +
-			"SELECT platform AS q_platform, id AS q_id, thread_id AS q_thread, parent_id AS q_parent, created_at AS q_at," +
-			" departments AS q_depts, topics AS q_topics, source_department AS q_src, processed_at AS q_v FROM " + a.table("mentions") +
-			" PREWHERE " + pre.sql() + " WHERE " + c.sql() + ") GROUP BY k HAVING " + having
-		args = append(pre.args, c.args...)
-		if f.Topic != "" {
-			args = append(args, f.Topic)
-		}
-	}
-	inner := sql
+	c.tags(Filter{Topic: f.Topic, Platform: f.Platform})
+	args = append(pre.args, c.args...)
 	ownWhere := "own = 1 AND thread_id != ''"
 	args = append(args, f.From.UTC().Format(time.DateOnly))
 	if f.Platform != "" {
 		ownWhere += " AND platform = ?"
 		args = append(args, f.Platform)
 	}
-	sql = `SELECT ` + cols + `,
+	sql = `SELECT day, platform, id, created_at,
 	arrayFilter(d -> d != '', arrayDistinct(arrayConcat(departments, [source_department],
-		arrayFilter((d, i, pid) -> i = pid, own_dept, own_id, replicate(parent_id, own_id))))) AS addressed,
-	arrayReduce('min', arrayFilter((t, p, qid, qat) -> p = qid OR t > qat,
-		own_at, own_parent, replicate(id, own_at), replicate(created_at, own_at))) AS first_reply
-FROM (` + inner + `) ANY LEFT JOIN (
-	SELECT platform, thread_id, groupArray(created_at) AS own_at, groupArray(parent_id) AS own_parent,
-		groupArray(id) AS own_id, groupArray(source_department) AS own_dept
-	FROM ` + a.table("mentions") + ` PREWHERE day >= toDate(?) WHERE ` + ownWhere + `
-	GROUP BY platform, thread_id
-) USING (platform, thread_id)`
-	return sql, cols, args
+		arrayFilter((d, i, pl, th, qparent, qpl, qth) -> i = qparent AND pl = qpl AND th = qth,
+			own_dept, own_id, own_platform, own_thread, replicate(parent_id, own_id), replicate(platform, own_id), replicate(thread_id, own_id))))) AS addressed,
+	arrayReduce('min', arrayFilter((t, p, pl, th, qid, qat, qpl, qth) -> (p = qid OR t > qat) AND pl = qpl AND th = qth,
+		own_at, own_parent, own_platform, own_thread,
+		replicate(id, own_at), replicate(created_at, own_at), replicate(platform, own_at), replicate(thread_id, own_at))) AS first_reply
+FROM (
+	SELECT cityHash64(platform, thread_id) AS thread_key, day, platform, id, thread_id, parent_id, created_at, departments, source_department
+	FROM ` + a.table("questions") + ` FINAL PREWHERE ` + pre.sql() + ` WHERE ` + c.sql() + `
+) ANY LEFT JOIN (
+	SELECT cityHash64(platform, thread_id) AS thread_key, groupArray(platform) AS own_platform, groupArray(thread_id) AS own_thread,
+		groupArray(created_at) AS own_at, groupArray(parent_id) AS own_parent, groupArray(id) AS own_id, groupArray(source_department) AS own_dept
+	FROM ` + a.table("questions") + ` PREWHERE day >= toDate(?) WHERE ` + ownWhere + `
+	GROUP BY thread_key
+) USING (thread_key)`
+	return sql, args
 }
 
 // Unanswered returns the questions asked in f that no own mention has
@@ -138,7 +116,9 @@ FROM (` + inner + `) ANY LEFT JOIN (
 // It reads the range from its end backwards, a day first, then windows
 // four times as long, and stops as soon as it has limit questions: the
 // newest unanswered questions are usually within the last day, so a
-// month's range costs about what a day does.
+// month's range costs about what a day does. Each window finds the keys of
+// its newest unanswered questions in table questions, then reads those
+// mentions FINAL by their sorting key for what the list shows.
 func (a *Analytics) Unanswered(ctx context.Context, f Filter, limit int) ([]Question, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -166,29 +146,51 @@ func (a *Analytics) Unanswered(ctx context.Context, f Filter, limit int) ([]Ques
 }
 
 func (a *Analytics) unanswered(ctx context.Context, f Filter, limit int) ([]Question, error) {
-	inner, _, args := a.questions(f, true)
+	inner, args := a.questions(f)
 	where := "notEmpty(addressed) AND toUInt32(first_reply) = 0"
 	if f.Department != "" {
 		where += " AND has(addressed, ?)"
 		args = append(args, f.Department)
 	}
-	q := "SELECT " + mentionColumns + ", addressed FROM (" + inner + ") WHERE " + where +
+	q := "SELECT toString(day), toString(platform), id, addressed FROM (" + inner + ") WHERE " + where +
 		" ORDER BY created_at DESC, id LIMIT " + strconv.Itoa(limit)
 	rows, err := a.conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("unanswered questions: %w", err)
 	}
 	defer rows.Close()
-	var out []Question
+	var (
+		keys      []key
+		addressed [][]string
+	)
 	for rows.Next() {
-		var qn Question
-		if err := scanMention(rows, &qn.Mention, &qn.Addressed); err != nil {
+		var (
+			k key
+			d []string
+		)
+		if err := rows.Scan(&k.day, &k.platform, &k.id, &d); err != nil {
 			return nil, fmt.Errorf("unanswered questions: %w", err)
 		}
-		out = append(out, qn)
+		keys, addressed = append(keys, k), append(addressed, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("unanswered questions: %w", err)
+	}
+	ms, err := a.lookup(ctx, keys, cond{}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("unanswered questions: %w", err)
+	}
+	byKey := make(map[[2]string]Mention, len(ms))
+	for _, m := range ms {
+		byKey[[2]string{m.Platform, m.ID}] = m
+	}
+	out := make([]Question, 0, len(keys))
+	for i, k := range keys {
+		// A question whose mention is gone (erased, before the rebuild
+		// of its month) is left out.
+		if m, ok := byKey[[2]string{k.platform, k.id}]; ok {
+			out = append(out, Question{Mention: m, Addressed: addressed[i]})
+		}
 	}
 	return out, nil
 }
@@ -202,7 +204,7 @@ func (a *Analytics) ResponseTimes(ctx context.Context, f Filter) ([]DepartmentRe
 		return nil, err
 	}
 	f = f.Aligned()
-	inner, _, args := a.questions(f, false)
+	inner, args := a.questions(f)
 	cutoff := a.Now().Unix() - DaySeconds
 	var dept cond
 	if f.Department != "" {

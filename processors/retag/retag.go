@@ -11,9 +11,10 @@
 // to a state file (atomically: a temporary file renamed over it), so a run
 // killed at any point resumes from the last page it stored; a page stored
 // twice is harmless because it replaces itself. When every day is done,
-// the rollups (daily and hourly) of each month touched are rebuilt from mentions FINAL,
-// since the rollup's materialized view would otherwise count re-tagged
-// mentions under their old tags as well.
+// the tables fed at insert time (the daily and hourly rollups and
+// questions) of each month touched are rebuilt from mentions FINAL, since
+// their materialized views would otherwise count re-tagged mentions under
+// their old tags as well.
 package retag
 
 import (

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govlisten/govlisten/analytics"
 	"github.com/govlisten/govlisten/collectors"
 	"github.com/govlisten/govlisten/config"
 	"github.com/govlisten/govlisten/internal/chlocal"
@@ -54,6 +55,7 @@ func TestClusterSchema(t *testing.T) {
 		"mentions_hourly_local": "ReplicatedAggregatingMergeTree", "mentions_hourly": "Distributed", "mentions_hourly_mv": "MaterializedView", "mentions_hourly_tags": "View",
 		"collection_runs_local": "ReplicatedMergeTree", "collection_runs": "Distributed",
 		"alerts_local": "ReplicatedReplacingMergeTree", "alerts": "Distributed",
+		"questions_local": "ReplicatedReplacingMergeTree", "questions": "Distributed", "questions_mv": "MaterializedView", "questions_backfilled": "View",
 	}
 	conns := map[string]*sink.Store{}
 	for _, srv := range c.Servers() {
@@ -177,6 +179,29 @@ func TestClusterSchema(t *testing.T) {
 			t.Errorf("%s after the rebuild counts %d mentions, want %d", table, got, len(rows))
 		}
 	}
+
+	// Table questions holds, through its Distributed table, one row per
+	// question and own mention of mentions, after the redelivery and the
+	// rebuild, and again after migrate copied every question once more
+	// through it (as on a database that predates the table).
+	questions := func(when string) {
+		t.Helper()
+		want := testenv.Count(t, st, "SELECT count() FROM "+db+".mentions FINAL WHERE own = 1 OR position(text, '?') > 0 OR match(text, '"+strings.ReplaceAll(analytics.QuestionStart, `\`, `\\`)+"')")
+		for _, srv := range c.Servers() {
+			if got := testenv.Count(t, conns[srv.Addr()], "SELECT count() FROM "+db+".questions FINAL"); got != want || want == 0 {
+				t.Errorf("%s: questions FINAL through %s has %d rows, mentions %d questions and own mentions", when, srv.Addr(), got, want)
+			}
+		}
+	}
+	questions("after the rebuild")
+	if err := st.Conn().Exec(ctx, "DROP TABLE "+db+".questions_backfilled ON CLUSTER "+cluster); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("migrate copying the questions again: %v", err)
+	}
+	syncReplicas(t, c, conns, db)
+	questions("after the backfill")
 }
 
 func open(t *testing.T, srv *chlocal.Server, db string) *sink.Store {
@@ -197,7 +222,7 @@ func syncReplicas(t *testing.T, c *testenv.Cluster, conns map[string]*sink.Store
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, srv := range c.Servers() {
-		for _, table := range []string{"mentions_local", "mentions_daily_local", "mentions_hourly_local", "collection_runs_local", "alerts_local"} {
+		for _, table := range []string{"mentions_local", "mentions_daily_local", "mentions_hourly_local", "collection_runs_local", "alerts_local", "questions_local"} {
 			if err := conns[srv.Addr()].Conn().Exec(ctx, "SYSTEM SYNC REPLICA "+db+"."+table); err != nil {
 				t.Fatalf("SYSTEM SYNC REPLICA %s on %s: %v", table, srv.Addr(), err)
 			}
@@ -266,7 +291,7 @@ func TestClusterRendering(t *testing.T) {
 		t.Errorf("only %d replicated tables: %v", len(stored), stored)
 	}
 	// The rebuild files follow the same pattern.
-	for _, name := range []string{"clickhouse/rebuild/mentions_daily.sql", "clickhouse/rebuild/mentions_hourly.sql"} {
+	for _, name := range []string{"clickhouse/rebuild/mentions_daily.sql", "clickhouse/rebuild/mentions_hourly.sql", "clickhouse/rebuild/questions.sql"} {
 		rb, err := sink.RebuildStatements(name, sink.SchemaParams{DB: "govlisten", Cluster: "prod"}, 202611)
 		if err != nil {
 			t.Fatal(err)

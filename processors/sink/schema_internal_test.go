@@ -52,3 +52,24 @@ func TestCheckClustered(t *testing.T) {
 		t.Errorf("comments stripped to %q", got)
 	}
 }
+
+// A backfill must be followed by the view that records it done; the
+// schema files are.
+func TestCheckBackfills(t *testing.T) {
+	insert := Statement{File: "f.sql", N: 2, SQL: "INSERT INTO db.t (a) SELECT a FROM db.s"}
+	marker := Statement{File: "f.sql", N: 3, SQL: "CREATE VIEW IF NOT EXISTS db.t_backfilled ON CLUSTER c (done UInt8) AS SELECT toUInt8(1) AS done"}
+	other := Statement{File: "f.sql", N: 3, SQL: "CREATE TABLE IF NOT EXISTS db.u (a UInt8) ENGINE = Memory"}
+	if err := checkBackfills([]Statement{insert, marker}); err != nil {
+		t.Error(err)
+	}
+	for _, sts := range [][]Statement{{insert}, {insert, other}} {
+		if err := checkBackfills(sts); err == nil || !strings.Contains(err.Error(), "f.sql, statement 2") {
+			t.Errorf("%d statements: %v, want an error naming f.sql, statement 2", len(sts), err)
+		}
+	}
+	for _, cluster := range []string{"", "c"} {
+		if _, err := Statements(SchemaParams{DB: "govlisten", Cluster: cluster}); err != nil {
+			t.Error(err)
+		}
+	}
+}
