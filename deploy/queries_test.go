@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"os"
@@ -12,69 +11,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govlisten/govlisten/internal/docqueries"
 	"github.com/govlisten/govlisten/internal/testenv"
 	"github.com/govlisten/govlisten/processors/sink"
 	"github.com/govlisten/govlisten/processors/tagger"
 )
-
-// docQuery is one example of docs/queries.md: its heading, its one line of
-// explanation and its SQL.
-type docQuery struct {
-	title, explanation, sql string
-}
-
-// readDocQueries extracts every ```sql block of a Markdown file, with the
-// heading and the one line of explanation that must precede it.
-func readDocQueries(t *testing.T, path string) []docQuery {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var (
-		out     []docQuery
-		cur     *docQuery
-		between []string // non-empty lines between the heading and the block
-		inSQL   bool
-		sql     strings.Builder
-	)
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		switch {
-		case inSQL && strings.TrimSpace(line) == "```":
-			inSQL = false
-			if cur == nil || len(between) != 1 {
-				t.Fatalf("%s:%d: a sql block must follow a heading and exactly one line of explanation (got %q)", path, n, between)
-			}
-			cur.explanation, cur.sql = between[0], sql.String()
-			out = append(out, *cur)
-			cur, between = nil, nil
-		case inSQL:
-			sql.WriteString(line)
-			sql.WriteByte('\n')
-		case strings.TrimSpace(line) == "```sql":
-			inSQL = true
-			sql.Reset()
-		case strings.HasPrefix(line, "#"):
-			cur, between = &docQuery{title: strings.TrimSpace(strings.TrimLeft(line, "#"))}, nil
-		case strings.TrimSpace(line) != "" && cur != nil:
-			between = append(between, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // TestDocQueries runs every example of docs/queries.md against a
 // ClickHouse holding the synthetic dataset of dataset_test.go: each must
 // succeed and return rows, and three must return exactly what the dataset
 // says.
 func TestDocQueries(t *testing.T) {
-	queries := readDocQueries(t, "../docs/queries.md")
+	queries, err := docqueries.Read("../docs/queries.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(queries) != 10 {
 		t.Fatalf("docs/queries.md has %d sql blocks, want 10", len(queries))
 	}
@@ -97,18 +48,18 @@ func TestDocQueries(t *testing.T) {
 		},
 	}
 	for _, q := range queries {
-		t.Run(q.title, func(t *testing.T) {
-			if !strings.Contains(q.sql, "govlisten.") {
-				t.Fatalf("query names no govlisten. table:\n%s", q.sql)
+		t.Run(q.Title, func(t *testing.T) {
+			if !strings.Contains(q.SQL, "govlisten.") {
+				t.Fatalf("query names no govlisten. table:\n%s", q.SQL)
 			}
-			sql := strings.ReplaceAll(q.sql, "govlisten.", "analyst_queries.")
+			sql := strings.ReplaceAll(q.SQL, "govlisten.", "analyst_queries.")
 			cols, got := queryText(t, st, sql)
 			if len(got) == 0 {
 				t.Fatalf("no rows from\n%s", sql)
 			}
-			if check := checks[q.title]; check != nil {
+			if check := checks[q.Title]; check != nil {
 				check(t, cols, got)
-				delete(checks, q.title)
+				delete(checks, q.Title)
 			}
 		})
 	}

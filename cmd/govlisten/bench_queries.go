@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/govlisten/govlisten/analytics"
 	"github.com/govlisten/govlisten/analytics/analyticstest"
+	"github.com/govlisten/govlisten/internal/docqueries"
 	"github.com/govlisten/govlisten/processors/sink"
 )
 
@@ -91,9 +91,9 @@ func benchQueries(ctx context.Context, e *benchEnv, o BenchQueriesOpts) (*querie
 	if _, err := sink.DatabaseOf("clickhouse://127.0.0.1/" + o.Database); err != nil {
 		return nil, fmt.Errorf("--database: %w", err)
 	}
-	examples, err := readDocQueries(o.Doc)
+	examples, err := docqueries.Read(o.Doc)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("analyst examples: %w (run from the repository's root, or give --doc)", err)
 	}
 	st, err := e.store(ctx, o.Database)
 	if err != nil {
@@ -137,8 +137,8 @@ func benchQueries(ctx context.Context, e *benchEnv, o BenchQueriesOpts) (*querie
 	today := "toDate('" + res.Now.Format(time.DateOnly) + "')"
 	now := "toDateTime('" + res.Now.Format(time.DateTime) + "', 'UTC')"
 	for _, q := range examples {
-		sql := strings.NewReplacer("govlisten.", o.Database+".", "today()", today, "now()", now).Replace(q.sql)
-		queries = append(queries, &queryTiming{Group: "analyst", Name: q.title, run: sqlRunner(st, sql)})
+		sql := strings.NewReplacer("govlisten.", o.Database+".", "today()", today, "now()", now).Replace(q.SQL)
+		queries = append(queries, &queryTiming{Group: "analyst", Name: q.Title, run: sqlRunner(st, sql)})
 	}
 	queries = append(queries, dashboardQueries(st, res.Now)...)
 
@@ -311,60 +311,4 @@ func waitMerges(ctx context.Context, st *sink.Store, limit time.Duration) bool {
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-// docQuery is one example of docs/queries.md: its heading and its SQL.
-type docQuery struct {
-	title, explanation, sql string
-}
-
-// readDocQueries extracts every ```sql block of a Markdown file, with the
-// heading and the one line of explanation that must precede it: the rules
-// of deploy/queries_test.go's parser of the same name, which checks that
-// every example runs and answers right (it lives in a test file, which
-// cannot be imported).
-func readDocQueries(path string) ([]docQuery, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("analyst examples: %w (run from the repository's root, or give --doc)", err)
-	}
-	defer f.Close()
-	var (
-		out     []docQuery
-		cur     *docQuery
-		between []string // non-empty lines between the heading and the block
-		inSQL   bool
-		sql     strings.Builder
-	)
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		switch {
-		case inSQL && strings.TrimSpace(line) == "```":
-			inSQL = false
-			if cur == nil || len(between) != 1 {
-				return nil, fmt.Errorf("%s:%d: a sql block must follow a heading and exactly one line of explanation (got %q)", path, n, between)
-			}
-			cur.explanation, cur.sql = between[0], sql.String()
-			out = append(out, *cur)
-			cur, between = nil, nil
-		case inSQL:
-			sql.WriteString(line)
-			sql.WriteByte('\n')
-		case strings.TrimSpace(line) == "```sql":
-			inSQL = true
-			sql.Reset()
-		case strings.HasPrefix(line, "#"):
-			cur, between = &docQuery{title: strings.TrimSpace(strings.TrimLeft(line, "#"))}, nil
-		case strings.TrimSpace(line) != "" && cur != nil:
-			between = append(between, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no sql blocks", path)
-	}
-	return out, nil
 }
