@@ -16,11 +16,11 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/govlisten/govlisten/internal/synth"
 	"github.com/govlisten/govlisten/mention"
+	"github.com/govlisten/govlisten/processors/tagger/wordrune"
 )
 
 // Corpus returns n synthetic mentions (internal/synth with seed): every
@@ -105,7 +105,7 @@ func vocabulary(rules []string, ms []*mention.Mention) (taxonomy, common []strin
 		}
 	}
 	for _, r := range rules {
-		f := strings.FieldsFunc(r, func(r rune) bool { return !isWordRune(r) })
+		f := strings.FieldsFunc(r, func(r rune) bool { return !wordrune.Is(r) })
 		if len(f) > 1 && !slices.ContainsFunc(f, isKeyword) {
 			phrases = append(phrases, f)
 		}
@@ -118,7 +118,7 @@ func vocabulary(rules []string, ms []*mention.Mention) (taxonomy, common []strin
 		}
 	}
 	for _, m := range ms[:min(len(ms), 200)] {
-		f := strings.FieldsFunc(m.Text, func(r rune) bool { return !isWordRune(r) })
+		f := strings.FieldsFunc(m.Text, func(r rune) bool { return !wordrune.Is(r) })
 		for _, w := range f {
 			add(&common, w, 5)
 		}
@@ -127,19 +127,6 @@ func vocabulary(rules []string, ms []*mention.Mention) (taxonomy, common []strin
 }
 
 func isKeyword(w string) bool { return w == "AND" || w == "OR" || w == "NOT" || w == "NEAR" }
-
-// isWordRune is the tagger's definition of a word character (letters,
-// digits, _ and combining marks; not the modifier apostrophe ʼ), which
-// package tagger does not export.
-func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_'
-	}
-	if r == 'ʼ' {
-		return false
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
-}
 
 // gen writes random rules of the whole language.
 type gen struct {

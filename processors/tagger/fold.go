@@ -83,18 +83,4 @@ func foldRune(r rune) rune {
 	return r
 }
 
-// isWordRune says whether r belongs inside a word. Apostrophes (straight,
-// curly and the modifier letter ʼ) and hyphens separate words, so
-// "Renters' Rights" and "cost-of-living" match the phrases "renters rights"
-// and "cost of living".
-func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_'
-	}
-	if r == 'ʼ' {
-		return false
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
-}
-
 func unicodeMark(r rune) bool { return r >= 0x300 && unicode.Is(unicode.Mn, r) }

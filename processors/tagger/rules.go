@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/govlisten/govlisten/mention"
+	"github.com/govlisten/govlisten/processors/tagger/wordrune"
 )
 
 // patternKind says what a text leaf matches.
@@ -544,7 +545,7 @@ func isLangTag(s string) bool {
 
 func isAuthor(s string) bool {
 	for _, r := range s {
-		if !isWordRune(r) && r != '.' && r != '-' {
+		if !wordrune.Is(r) && r != '.' && r != '-' {
 			return false
 		}
 	}

@@ -1,6 +1,10 @@
 package tagger
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/govlisten/govlisten/processors/tagger/wordrune"
+)
 
 // token is one word of a text, folded, as offsets into tokens.buf, with the
 // byte offsets of the word in the text it came from.
@@ -56,7 +60,7 @@ func (t *tokens) reset(text string) {
 			i += n
 			continue
 		}
-		if isWordRune(r) {
+		if wordrune.Is(r) {
 			mark := unicodeMark(r)
 			if !inWord {
 				if mark { // a stray mark is not a word
@@ -92,7 +96,7 @@ func (t *tokens) reset(text string) {
 // else to 0.
 var asciiFold = func() (t [utf8.RuneSelf]byte) {
 	for c := range t {
-		if isWordRune(rune(c)) {
+		if wordrune.Is(rune(c)) {
 			t[c] = byte(foldRune(rune(c)))
 		}
 	}
@@ -115,7 +119,7 @@ func foldWords(s string) []string {
 // isSingleWord says whether s is one run of word characters.
 func isSingleWord(s string) bool {
 	for _, r := range s {
-		if !isWordRune(r) {
+		if !wordrune.Is(r) {
 			return false
 		}
 	}
