@@ -228,7 +228,9 @@ type Consumer struct {
 	// MaxDeliver caps deliveries; -1 (the default) never gives up, so a
 	// message held back by a ClickHouse outage is never dropped.
 	MaxDeliver int `yaml:"max_deliver"`
-	// MaxAckPending bounds messages in flight across all processors. Default 50000.
+	// MaxAckPending bounds messages in flight across all processors. Default
+	// 300000: (process.inserters + 1) × process.batch_size, so one processor
+	// can fill a batch while its inserts complete.
 	MaxAckPending int `yaml:"max_ack_pending"`
 }
 
@@ -257,9 +259,15 @@ type ClickHouse struct {
 
 // Process tunes `govlisten process`.
 type Process struct {
-	// BatchSize is the most mentions in one ClickHouse insert. Default 10000.
+	// BatchSize is the most mentions in one ClickHouse insert, which the
+	// server writes as one part. Default 100000.
 	BatchSize int `yaml:"batch_size"`
-	// BatchTimeout flushes a partial batch this long after its first mention. Default 1s.
+	// BlockSize is the most mentions the processor holds before it sends
+	// them on to the open insert: it bounds the processor's memory, whatever
+	// the batch size. Default 10000.
+	BlockSize int `yaml:"block_size"`
+	// BatchTimeout flushes a partial batch this long after its first
+	// mention. Default 1s; at most 5m.
 	BatchTimeout Duration `yaml:"batch_timeout"`
 	// Workers decode and tag in parallel; 0 uses one per CPU.
 	Workers int `yaml:"workers"`
@@ -353,7 +361,7 @@ func Default() Config {
 			Embedded:    Embedded{Listen: "127.0.0.1:4222"},
 			Stream:      Stream{MaxAge: Duration(720 * time.Hour), MaxBytes: 10 << 30, DuplicateWindow: Duration(2 * time.Hour), Replicas: 1},
 			DLQ:         Stream{MaxAge: Duration(2160 * time.Hour), MaxBytes: 1 << 30, DuplicateWindow: Duration(2 * time.Hour), Replicas: 1},
-			Consumer:    Consumer{Name: "processor", AckWait: Duration(time.Minute), MaxDeliver: -1, MaxAckPending: 50000},
+			Consumer:    Consumer{Name: "processor", AckWait: Duration(time.Minute), MaxDeliver: -1, MaxAckPending: 300000},
 			LeaseTTL:    Duration(2 * time.Minute),
 		},
 		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD", Compression: "lz4"},
@@ -362,7 +370,7 @@ func Default() Config {
 		Report:     Report{WebhookURLEnv: "GOVLISTEN_REPORT_WEBHOOK_URL", WebhookFormat: "slack"},
 		Privacy:    Privacy{KeyEnv: "GOVLISTEN_PRIVACY_KEY"},
 		Tagging:    Tagging{ReloadInterval: Duration(5 * time.Second), Sentiment: SentimentLabels{Negative: -0.10, Positive: 0.35}},
-		Process:    Process{BatchSize: 10000, Inserters: 2, BatchTimeout: Duration(time.Second), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second)},
+		Process:    Process{BatchSize: 100000, BlockSize: 10000, Inserters: 2, BatchTimeout: Duration(time.Second), RetryMin: Duration(time.Second), RetryMax: Duration(30 * time.Second)},
 		Twitter:    Twitter{BaseURL: "https://api.x.com", BearerTokenEnv: "GOVLISTEN_TWITTER_BEARER_TOKEN"},
 		YouTube:    YouTube{BaseURL: "https://youtube.googleapis.com/", APIKeyEnv: "GOVLISTEN_YOUTUBE_API_KEY", DailyQuotaUnits: 10000, ReplyLookback: Duration(48 * time.Hour)},
 		Facebook:   Facebook{BaseURL: "https://graph.facebook.com", APIVersion: "v23.0", AccessTokenEnv: "GOVLISTEN_FACEBOOK_ACCESS_TOKEN", CommentLookback: Duration(72 * time.Hour)},
@@ -586,8 +594,11 @@ func (c *Config) Validate() []error {
 	if c.Process.BatchSize < 1 || c.Process.BatchSize > 1_000_000 {
 		bad("process.batch_size", "%d is outside 1..1000000", c.Process.BatchSize)
 	}
-	if c.Process.BatchTimeout <= 0 {
-		bad("process.batch_timeout", "must be positive")
+	if c.Process.BlockSize < 1 || c.Process.BlockSize > 1_000_000 {
+		bad("process.block_size", "%d is outside 1..1000000", c.Process.BlockSize)
+	}
+	if c.Process.BatchTimeout <= 0 || c.Process.BatchTimeout > Duration(5*time.Minute) {
+		bad("process.batch_timeout", "%s is outside (0, 5m]: an insert stays open until its batch ends, and ClickHouse gives up on one that waits longer than its receive_timeout (300 s by default)", c.Process.BatchTimeout)
 	}
 	if c.Process.Workers < 0 {
 		bad("process.workers", "must not be negative")

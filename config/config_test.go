@@ -50,6 +50,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"unknown key", "nats:\n  urll: x\n", "field urll not found"},
 		{"bad duration", "process:\n  batch_timeout: soon\n", `"soon" is not a duration`},
 		{"bad batch size", "process:\n  batch_size: 0\n", "process.batch_size"},
+		{"bad block size", "process:\n  block_size: -1\n", "process.block_size"},
+		{"batch timeout past the server's", "process:\n  batch_timeout: 10m\nnats:\n  consumer:\n    ack_wait: 20m\n", "process.batch_timeout"},
 		{"bad url", "twitter:\n  base_url: ftp//nope\n", "twitter.base_url"},
 		{"duplicate source", "sources:\n  - {name: a, platform: twitter, kind: search, query: x}\n  - {name: a, platform: twitter, kind: search, query: x}\n", "sources[1].name"},
 		{"bad platform", "sources:\n  - {name: a, platform: myspace, kind: search}\n", "sources[0].platform"},

@@ -139,7 +139,14 @@ func TestRetention(t *testing.T) {
 	if err := st.CreateRawTable(ctx); err != nil { // partitioned by nothing: skipped
 		t.Fatal(err)
 	}
-	if err := st.InsertRaw(ctx, [][]byte{[]byte("x")}); err != nil {
+	raw, err := st.BeginRaw(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Write([][]byte{[]byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	// Tables made by someone else: found, not named in the code.

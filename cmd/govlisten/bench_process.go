@@ -30,7 +30,7 @@ type BenchProcessCmd struct {
 type BenchProcessOpts struct {
 	N          int           `help:"Mentions per run." default:"500000"`
 	Rounds     int           `help:"Runs of each of baseline and process, alternating; the best of each is reported." default:"3"`
-	BatchSize  int           `help:"process.batch_size for both." default:"10000"`
+	BatchSize  int           `help:"process.batch_size for both." default:"100000"`
 	Settle     time.Duration `help:"Pause between filling the stream and the timed run, for the servers to finish the fill." default:"3s"`
 	CPUProfile string        `help:"Write a CPU profile of each process run to FILE.ROUND, for go tool pprof." placeholder:"FILE"`
 }

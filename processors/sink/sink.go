@@ -563,24 +563,74 @@ const insertColumns = "platform, id, kind, parent_id, thread_id, author_id, auth
 	"created_at, collected_at, likes, replies, shares, quotes, views, source, source_department, own, " +
 	"departments, topics, sentiment, sentiment_label, matched, taxonomy, raw, v, processed_at, day"
 
-// Insert writes rows in one batch. It returns nil only when ClickHouse has
-// accepted every row.
-//
-// Rows are appended column by column: one typed slice per column for the
-// whole batch costs a fraction of per-row Append's reflection.
-func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
+// Insert stores rows in one INSERT (Begin, Write, Commit). It returns nil
+// only when ClickHouse has accepted every row.
+func (s *Store) Insert(ctx context.Context, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	in, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := in.Write(rows); err != nil {
+		in.Abort()
+		return err
+	}
+	return in.Commit()
+}
+
+// Insertion is one INSERT INTO mentions kept open while its rows arrive,
+// block by block: the processor's batch. Each Write sends a block to the
+// server, which holds the blocks of one INSERT (up to
+// min_insert_block_size_rows, a million rows by default) and writes them
+// as one part of mentions, and one of each rollup, at Commit. So the
+// server's work, which is mostly per part written (files created, then
+// merged), follows the batch, while the client holds only one block.
+// Nothing is stored unless Commit returns nil. Not safe for concurrent use.
+//
+// On a cluster, where an insert into a Distributed table is synchronous
+// (insertContext), the server does not combine blocks: each Write is then
+// its own part on the shards.
+type Insertion struct {
+	batch driver.Batch
+	rows  int
+	err   error
+}
+
+// Begin opens an insert into mentions.
+func (s *Store) Begin(ctx context.Context) (*Insertion, error) {
 	batch, err := s.conn.PrepareBatch(s.insertContext(ctx), "INSERT INTO "+s.db+".mentions ("+insertColumns+")")
 	if err != nil {
-		return fmt.Errorf("preparing insert of %d mentions: %w", len(rows), err)
+		return nil, fmt.Errorf("preparing insert of mentions: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = batch.Abort()
-		}
-	}()
+	return &Insertion{batch: batch}, nil
+}
+
+// Rows is how many rows were written so far.
+func (in *Insertion) Rows() int { return in.rows }
+
+// Write sends rows to the server as one block. After an error the
+// insertion can only be aborted.
+func (in *Insertion) Write(rows []Row) error {
+	if in.err != nil {
+		return in.err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := in.write(rows); err != nil {
+		in.err = err
+		return err
+	}
+	in.rows += len(rows)
+	return nil
+}
+
+// write appends rows column by column (one typed slice per column for the
+// block costs a fraction of per-row Append's reflection) and sends them.
+func (in *Insertion) write(rows []Row) error {
+	batch := in.batch
 	n := len(rows)
 	c := getInsertCols(n)
 	defer putInsertCols(c)
@@ -640,11 +690,31 @@ func (s *Store) Insert(ctx context.Context, rows []Row) (err error) {
 			}
 		}
 	}
-	if err := batch.Send(); err != nil {
-		return fmt.Errorf("inserting %d mentions: %w", n, err)
+	if err := batch.Flush(); err != nil {
+		return fmt.Errorf("sending %d mentions: %w", n, err)
 	}
 	return nil
 }
+
+// Commit ends the insert: the rows are stored once it returns nil.
+func (in *Insertion) Commit() error {
+	if in.err != nil {
+		in.Abort()
+		return in.err
+	}
+	if err := in.batch.Send(); err != nil {
+		return fmt.Errorf("inserting %d mentions: %w", in.rows, err)
+	}
+	return nil
+}
+
+// Abort gives the insert up by closing its connection. The server may
+// still store the blocks it had received (18.16 takes a closed connection
+// for the end of the data), so an aborted insertion's mentions are
+// redelivered, never assumed absent: storing a mention twice changes no
+// answer (mentions is a ReplacingMergeTree; the rollups count distinct
+// mentions).
+func (in *Insertion) Abort() { _ = in.batch.Abort() }
 
 // Enum codes of the mentions table.
 var (
@@ -721,7 +791,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// CreateRawTable creates table bench_raw for InsertRaw.
+// CreateRawTable creates table bench_raw for BeginRaw.
 func (s *Store) CreateRawTable(ctx context.Context) error {
 	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
 		return err
@@ -732,25 +802,39 @@ func (s *Store) CreateRawTable(ctx context.Context) error {
 	return nil
 }
 
-// InsertRaw writes messages as opaque strings into table bench_raw (see
-// CreateRawTable): the baseline `govlisten bench` compares Insert with.
-func (s *Store) InsertRaw(ctx context.Context, data [][]byte) (err error) {
+// RawInsertion is the baseline's Insertion: messages as opaque strings
+// into table bench_raw (see CreateRawTable), block by block in one INSERT,
+// as the processor's rows are: what `govlisten bench` compares with.
+type RawInsertion struct {
+	batch driver.Batch
+	rows  int
+}
+
+// BeginRaw opens an insert into bench_raw.
+func (s *Store) BeginRaw(ctx context.Context) (*RawInsertion, error) {
 	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".bench_raw (data)")
 	if err != nil {
-		return fmt.Errorf("preparing raw insert: %w", err)
+		return nil, fmt.Errorf("preparing raw insert: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = batch.Abort()
-		}
-	}()
+	return &RawInsertion{batch: batch}, nil
+}
+
+// Write sends one block of messages.
+func (in *RawInsertion) Write(data [][]byte) error {
 	for _, d := range data {
-		if err := batch.Append(string(d)); err != nil {
+		if err := in.batch.Append(bytesString(d)); err != nil {
 			return err
 		}
 	}
-	return batch.Send()
+	in.rows += len(data)
+	return in.batch.Flush()
 }
+
+// Commit ends the insert.
+func (in *RawInsertion) Commit() error { return in.batch.Send() }
+
+// Abort gives the insert up.
+func (in *RawInsertion) Abort() { _ = in.batch.Abort() }
 
 // RecordRun writes one row of the completeness ledger, collection_runs.
 func (s *Store) RecordRun(ctx context.Context, r collectors.Run) (err error) {

@@ -142,3 +142,70 @@ func TestMigrateUpgradesFirstSchema(t *testing.T) {
 		t.Fatalf("after the upgrade %d of the 2 rows read back as stored", got)
 	}
 }
+
+// An insertion's blocks become one part of mentions and of each rollup.
+// An aborted insertion of mentions already stored (the batch of a failed
+// insert, which the processor naks, so that it comes back) doubles nothing,
+// even where the server keeps what it received before the connection
+// closed, as 18.16 does.
+func TestInsertionBlocksMakeOnePart(t *testing.T) {
+	srv, _ := testenv.ClickHouseServer(t)
+	st := testenv.Store(t, srv.DSN("blocks"))
+	ctx := context.Background()
+	tx, _ := tagger.LoadTaxonomy("")
+	tg, _ := tagger.New(tx)
+	g := synth.New(7)
+	block := func(n int) []sink.Row {
+		rows := make([]sink.Row, n)
+		for i := range rows {
+			m := g.Next()
+			m.CreatedAt = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) // one partition
+			rows[i] = sink.Row{M: m, Tags: tg.Tag(m)}
+		}
+		return rows
+	}
+	in, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := block(1000)
+	for _, rows := range [][]sink.Row{first, block(1), block(2500)} {
+		if err := in.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if in.Rows() != 3501 {
+		t.Fatalf("Rows() = %d after 3,501 written", in.Rows())
+	}
+	if got := testenv.Count(t, st, "SELECT count() FROM blocks.mentions"); got != 0 {
+		t.Fatalf("%d rows visible before Commit", got)
+	}
+	if err := in.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.Count(t, st, "SELECT count() FROM blocks.mentions"); got != 3501 {
+		t.Fatalf("%d rows stored, want 3501", got)
+	}
+	for _, table := range []string{"mentions", "mentions_daily", "mentions_hourly"} {
+		got := testenv.Count(t, st, "SELECT count() FROM system.parts WHERE database = 'blocks' AND table = '"+table+"' AND active")
+		if got != 1 {
+			t.Errorf("%s: %d parts after one insertion of three blocks, want 1", table, got)
+		}
+	}
+
+	again, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Write(first[:500]); err != nil {
+		t.Fatal(err)
+	}
+	again.Abort()
+	time.Sleep(time.Second) // for the server to end the insert either way
+	if got := testenv.Count(t, st, "SELECT count() FROM blocks.mentions FINAL"); got != 3501 {
+		t.Fatalf("after an aborted re-insert, %d mentions after FINAL, want 3501", got)
+	}
+	if got := testenv.Count(t, st, "SELECT toUInt64(uniqMerge(mentions)) FROM blocks.mentions_daily"); got != 3501 {
+		t.Fatalf("after an aborted re-insert, the rollup counts %d mentions, want 3501", got)
+	}
+}
