@@ -251,9 +251,10 @@ type ClickHouse struct {
 	// server's tcp_port_secure, usually 9440).
 	TLS    TLS  `yaml:"tls"`
 	Secure bool `yaml:"secure"`
-	// Compression of inserts on the wire: lz4 (default; for a server
-	// across a network), zstd, or none (ClickHouse on the same host, where
-	// compressing costs both sides CPU and saves nothing).
+	// Compression of inserts on the wire: auto (the default: none when
+	// every address of the DSN is loopback, where compressing costs both
+	// sides CPU and saves nothing, else lz4), lz4, zstd (across a slow
+	// network), or none.
 	Compression string `yaml:"compression"`
 }
 
@@ -364,7 +365,7 @@ func Default() Config {
 			Consumer:    Consumer{Name: "processor", AckWait: Duration(time.Minute), MaxDeliver: -1, MaxAckPending: 300000},
 			LeaseTTL:    Duration(2 * time.Minute),
 		},
-		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD", Compression: "lz4"},
+		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD", Compression: "auto"},
 		HTTP:       HTTP{Auth: Auth{Mode: "none", ProxyHeader: "X-Forwarded-User", TrustedProxies: []string{"127.0.0.1/32", "::1/128"}}},
 		Alerts:     Alerts{Every: Duration(5 * time.Minute), MinMentions: 20, Factor: 3, WebhookURLEnv: "GOVLISTEN_ALERTS_WEBHOOK_URL", Format: "slack"},
 		Report:     Report{WebhookURLEnv: "GOVLISTEN_REPORT_WEBHOOK_URL", WebhookFormat: "slack"},
@@ -587,9 +588,9 @@ func (c *Config) Validate() []error {
 		bad("tagging.sentiment", "negative (%g) and positive (%g) must satisfy -1 <= negative < positive <= 1", sl.Negative, sl.Positive)
 	}
 	switch c.ClickHouse.Compression {
-	case "lz4", "zstd", "none":
+	case "auto", "lz4", "zstd", "none":
 	default:
-		bad("clickhouse.compression", "%q is not lz4, zstd or none", c.ClickHouse.Compression)
+		bad("clickhouse.compression", "%q is not auto, lz4, zstd or none", c.ClickHouse.Compression)
 	}
 	if c.Process.BatchSize < 1 || c.Process.BatchSize > 1_000_000 {
 		bad("process.batch_size", "%d is outside 1..1000000", c.Process.BatchSize)

@@ -74,6 +74,7 @@ type processResult struct {
 	N           int          `json:"mentions"`
 	MeanBytes   int          `json:"mean_message_bytes"`
 	BatchSize   int          `json:"batch_size"`
+	Compression string       `json:"compression"`
 	Runs        []processRun `json:"runs"`
 	Baseline    float64      `json:"baseline_mentions_per_second"` // best of the rounds
 	Process     float64      `json:"process_mentions_per_second"`  // best of the rounds
@@ -112,8 +113,9 @@ func benchProcess(ctx context.Context, e *benchEnv, o BenchProcessOpts) (*proces
 		total += len(msgs[i])
 	}
 	res := &processResult{N: o.N, MeanBytes: total / o.N, BatchSize: o.BatchSize, TargetPerSec: 50_000, TargetRatio: 0.6}
-	section(fmt.Sprintf("process: %s mentions of %d bytes on average from a pre-filled stream into ClickHouse, batch %d, %s",
-		num(float64(o.N)), res.MeanBytes, o.BatchSize, rounds(o.Rounds)))
+	res.Compression = sink.WireCompression(e.cfg.ClickHouse.Compression, e.dsn("govlisten"))
+	section(fmt.Sprintf("process: %s mentions of %d bytes on average from a pre-filled stream into ClickHouse, batch %d, insert compression %s, %s",
+		num(float64(o.N)), res.MeanBytes, o.BatchSize, res.Compression, rounds(o.Rounds)))
 	fmt.Println("baseline: the same messages moved raw (opaque strings, same consumer, batching and acks, no decode or tag); each run a separate process timed from start to exit")
 	fmt.Printf("%-8s %5s %12s %8s %14s %14s %14s %9s\n", "run", "round", "mentions/s", "seconds", "own CPU-s", "ClickHouse", "NATS", "peak RSS")
 	for round := 1; round <= o.Rounds; round++ {

@@ -73,3 +73,24 @@ func TestCheckBackfills(t *testing.T) {
 		}
 	}
 }
+
+// auto compression is none only when every address is this host.
+func TestLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		addrs []string
+		want  bool
+	}{
+		{[]string{"127.0.0.1:9000"}, true},
+		{[]string{"localhost:9000"}, true},
+		{[]string{"[::1]:9000"}, true},
+		{[]string{"127.0.0.2:9000", "127.0.0.1:9001"}, true},
+		{[]string{"127.0.0.1:9000", "ch2.internal:9000"}, false},
+		{[]string{"10.0.0.5:9000"}, false},
+		{[]string{"clickhouse:9000"}, false},
+		{nil, false},
+	} {
+		if got := loopback(tc.addrs); got != tc.want {
+			t.Errorf("loopback(%v) = %v, want %v", tc.addrs, got, tc.want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net"
 	"regexp"
 	"sort"
 	"strconv"
@@ -53,6 +54,8 @@ type Store struct {
 	db      string
 	cluster string // clickhouse.cluster; empty on one host
 	dsn     string // redacted, for messages
+
+	compression string // on the wire: lz4, zstd or none
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -79,7 +82,7 @@ func Open(ctx context.Context, cfg *config.Config, getenv func(string) string) (
 // masked, for messages; password, when it returns a non-empty value,
 // overrides the DSN's.
 func OpenDSN(ctx context.Context, dsn, shown string, password func() (string, error)) (*Store, error) {
-	return openDSN(ctx, dsn, shown, "lz4", config.ClickHouse{}, password)
+	return openDSN(ctx, dsn, shown, "auto", config.ClickHouse{}, password)
 }
 
 // DatabaseOf is the database a DSN names: govlisten when it names none.
@@ -123,6 +126,7 @@ func openDSN(_ context.Context, dsn, shown, compression string, tlsc config.Clic
 	if opts.DialTimeout == 0 || opts.DialTimeout == 30*time.Second {
 		opts.DialTimeout = 5 * time.Second
 	}
+	compression = wireCompression(compression, opts.Addr)
 	switch compression {
 	case "none":
 		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionNone}
@@ -136,8 +140,47 @@ func openDSN(_ context.Context, dsn, shown, compression string, tlsc config.Clic
 	if err != nil {
 		return nil, fmt.Errorf("opening ClickHouse %s: %w", shown, err)
 	}
-	return &Store{conn: conn, db: db, dsn: shown}, nil
+	return &Store{conn: conn, db: db, dsn: shown, compression: compression}, nil
 }
+
+// WireCompression is how inserts to the ClickHouse at dsn go on the wire
+// with clickhouse.compression set to setting: setting itself, or for auto
+// none when every address is loopback and lz4 otherwise.
+func WireCompression(setting, dsn string) string {
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return wireCompression(setting, nil)
+	}
+	return wireCompression(setting, opts.Addr)
+}
+
+func wireCompression(setting string, addrs []string) string {
+	if setting != "auto" && setting != "" {
+		return setting
+	}
+	if loopback(addrs) {
+		return "none"
+	}
+	return "lz4"
+}
+
+// loopback says whether every address is on this host.
+func loopback(addrs []string) bool {
+	for _, a := range addrs {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			host = a
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return false
+		}
+	}
+	return len(addrs) > 0
+}
+
+// Compression is how inserts are compressed on the wire: lz4, zstd or
+// none (clickhouse.compression, with auto decided).
+func (s *Store) Compression() string { return s.compression }
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.conn.Close() }
