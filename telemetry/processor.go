@@ -26,8 +26,8 @@ type Processor struct {
 }
 
 // batchRowsBuckets cover batches from one mention to several times the
-// default batch size (10,000).
-var batchRowsBuckets = []float64{1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000}
+// default batch size (100,000).
+var batchRowsBuckets = []float64{1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000}
 
 // insertBuckets cover an insert from a few milliseconds to the two-minute
 // deadline the processor gives it.
