@@ -247,10 +247,14 @@ func (p *Processor) Run(ctx context.Context, once bool) error {
 				timer.Reset(p.cfg.BatchTimeout.D())
 			}
 			blk = append(blk, r)
-			switch rows := len(blk); {
-			case cur != nil && cur.rows+rows >= size, cur == nil && rows >= size:
+			batch := len(blk)
+			if cur != nil {
+				batch += cur.rows
+			}
+			switch {
+			case batch >= size:
 				commit()
-			case rows >= blockSize:
+			case len(blk) >= blockSize:
 				send()
 			}
 		case <-timer.C:

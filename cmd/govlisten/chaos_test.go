@@ -91,7 +91,7 @@ func TestChaos(t *testing.T) {
 	cfgPath := e.writeSourcesConfig("2s")
 
 	collector := supervise(e, tl, "collector", "collect", "--config", cfgPath)
-	processor := supervise(e, tl, "processor", "process", "--batch-size", "2000")
+	processor := supervise(e, tl, "processor", "process", "--batch-size", "2000", "--block-size", "500")
 
 	// Broken records published straight onto the mention subjects, as a
 	// faulty producer would: each must end in the DLQ with a reason.

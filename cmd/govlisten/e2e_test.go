@@ -222,7 +222,7 @@ func TestProcessKilledMidRun(t *testing.T) {
 	e := newEnv(t, sharedClickHouse(t))
 	const total = 60_000
 	e.importSynth(99, total)
-	cmd, logs := e.start("process", "--batch-size", "2000")
+	cmd, logs := e.start("process", "--batch-size", "2000", "--block-size", "400")
 	got := e.waitCount("SELECT count() FROM DB.mentions", 10_000, 2*time.Minute)
 	if got < 10_000 {
 		t.Fatalf("processor stored only %d mentions in 2 minutes: %s", got, logs.String())
@@ -264,7 +264,7 @@ func TestClickHouseOutage(t *testing.T) {
 	cfg.NATS.URL = e.natsURL
 	conn := testenv.Bus(t, cfg)
 
-	cmd, logs := e.start("process", "--batch-size", "500")
+	cmd, logs := e.start("process", "--batch-size", "500", "--block-size", "100")
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 

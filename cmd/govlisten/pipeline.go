@@ -148,6 +148,7 @@ type ProcessCmd struct {
 	HTTPAddrFlag
 	Once         bool          `help:"Drain what is on the stream, then exit 0 once the consumer has nothing pending."`
 	BatchSize    int           `help:"Most mentions per ClickHouse insert (overrides process.batch_size)." placeholder:"N"`
+	BlockSize    int           `help:"Most mentions held before they are sent on to the open insert (overrides process.block_size)." placeholder:"N"`
 	BatchTimeout time.Duration `help:"Flush a partial batch after this long (overrides process.batch_timeout)." placeholder:"DURATION"`
 	Taxonomy     string        `help:"Taxonomy file (overrides taxonomy); default: the built-in UK government taxonomy." placeholder:"FILE" type:"existingfile"`
 	Migrate      bool          `help:"Apply the schema before starting." default:"true" negatable:""`
@@ -162,6 +163,9 @@ func (c *ProcessCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	if c.BatchSize > 0 {
 		cfg.Process.BatchSize = c.BatchSize
+	}
+	if c.BlockSize > 0 {
+		cfg.Process.BlockSize = c.BlockSize
 	}
 	if c.BatchTimeout > 0 {
 		cfg.Process.BatchTimeout = config.Duration(c.BatchTimeout)
