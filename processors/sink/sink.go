@@ -54,8 +54,6 @@ type Store struct {
 	db      string
 	cluster string // clickhouse.cluster; empty on one host
 	dsn     string // redacted, for messages
-
-	compression string // on the wire: lz4, zstd or none
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -140,7 +138,7 @@ func openDSN(_ context.Context, dsn, shown, compression string, tlsc config.Clic
 	if err != nil {
 		return nil, fmt.Errorf("opening ClickHouse %s: %w", shown, err)
 	}
-	return &Store{conn: conn, db: db, dsn: shown, compression: compression}, nil
+	return &Store{conn: conn, db: db, dsn: shown}, nil
 }
 
 // WireCompression is how inserts to the ClickHouse at dsn go on the wire
@@ -177,10 +175,6 @@ func loopback(addrs []string) bool {
 	}
 	return len(addrs) > 0
 }
-
-// Compression is how inserts are compressed on the wire: lz4, zstd or
-// none (clickhouse.compression, with auto decided).
-func (s *Store) Compression() string { return s.compression }
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.conn.Close() }
@@ -850,7 +844,6 @@ func (s *Store) CreateRawTable(ctx context.Context) error {
 // as the processor's rows are: what `govlisten bench` compares with.
 type RawInsertion struct {
 	batch driver.Batch
-	rows  int
 }
 
 // BeginRaw opens an insert into bench_raw.
@@ -869,7 +862,6 @@ func (in *RawInsertion) Write(data [][]byte) error {
 			return err
 		}
 	}
-	in.rows += len(data)
 	return in.batch.Flush()
 }
 
