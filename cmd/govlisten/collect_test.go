@@ -245,6 +245,13 @@ func TestUpLandsEverythingServed(t *testing.T) {
 		early[p] = served(t, u)
 	}
 	time.Sleep(45 * time.Second)
+	// What is stored is read before what was served, so that every stored
+	// mention (served before it was stored) is among the served ones even
+	// while collection goes on.
+	storedIDs := map[string][]string{}
+	for p := range sims {
+		storedIDs[p] = e.storedIDs(p)
+	}
 	late := map[string][]string{}
 	for p, u := range sims {
 		late[p] = served(t, u)
@@ -252,7 +259,7 @@ func TestUpLandsEverythingServed(t *testing.T) {
 	total := 0
 	for p := range sims {
 		stored := map[string]bool{}
-		for _, id := range e.storedIDs(p) {
+		for _, id := range storedIDs[p] {
 			stored[id] = true
 		}
 		lateSet := map[string]bool{}
