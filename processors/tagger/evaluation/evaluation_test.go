@@ -38,34 +38,41 @@ type labelledSet struct {
 
 var sets = []labelledSet{
 	// The rules were tuned on this set: micro-F1 0.990 for departments and
-	// 0.959 for topics measured after the third and the fourth tunings (2026-11-27), 0.990
-	// and 0.956 after the second (boolean rules), 0.972 and 0.929 after the
-	// first, 0.900 and 0.760 before any.
+	// 0.957 for topics measured after the fifth tuning (2026-11-27), 0.990
+	// and 0.959 after the third and the fourth, 0.990 and 0.956 after the
+	// second (boolean rules), 0.972 and 0.929 after the first, 0.900 and
+	// 0.760 before any.
 	{path: "testdata/mentions.jsonl", main: true, minPositives: 8, departmentFloor: 0.97, topicFloor: 0.93},
 	// The first holdout, used up: the second tuning read its misses, so it
-	// is a development set now. 0.990 and 0.941 measured after the third
-	// tuning, 0.990 and 0.936 after the second (0.899 and 0.808 before it,
-	// when it was still unseen).
+	// is a development set now. 0.990 and 0.936 measured after the fifth
+	// tuning, 0.990 and 0.941 after the third, 0.990 and 0.936 after the
+	// second (0.899 and 0.808 before it, when it was still unseen).
 	{path: "testdata/holdout.jsonl", departmentFloor: 0.97, topicFloor: 0.92},
 	// The second holdout, used up in turn: written and labelled before the
 	// second tuning and scored once after it (0.886 and 0.827; 0.853 and
 	// 0.799 with the rules before that tuning), then the third tuning
 	// (2026-11-27) read its misses, so it is a development set now: 0.986
-	// and 0.955 measured after the third tuning.
+	// and 0.955 measured after the third tuning, 0.989 and 0.967 after the
+	// fifth.
 	{path: "testdata/holdout2.jsonl", minPositives: 4, departmentFloor: 0.96, topicFloor: 0.93},
 	// The third holdout, used up in turn: written and labelled by an
 	// annotator who had not read the rules and scored once, after the third
 	// tuning (0.936 and 0.844, macro 0.938 and 0.853); the fourth tuning
 	// (2026-11-27) read its misses, so it is a development set now: 0.981
-	// and 0.934 measured after it.
+	// and 0.934 measured after it, 0.983 and 0.943 after the fifth.
 	{path: "testdata/holdout3.jsonl", minPositives: 5, departmentFloor: 0.96, topicFloor: 0.91},
-	// The fourth holdout, unseen: written and labelled by another annotator
-	// who had not read the rules, the other sets or any tagger output, from
-	// DESIGN.md's slugs and the guidelines only, and scored once, after the
-	// fourth tuning (2026-11-27): 0.894 and 0.840 (macro 0.904 and 0.837).
-	// Do not tune rules on its misses; when someone does, say so here and
-	// write a fresh set.
-	{path: "testdata/holdout4.jsonl", minPositives: 8, departmentFloor: 0.87, topicFloor: 0.82},
+	// The fourth holdout, used up in turn: written and labelled by another
+	// annotator who had not read the rules, the other sets or any tagger
+	// output, from DESIGN.md's slugs and the guidelines only, and scored
+	// once, after the fourth tuning (0.894 and 0.840, macro 0.904 and
+	// 0.837); the fifth tuning (2026-11-27) read its misses, so it is a
+	// development set now: 0.960 and 0.929 measured after it.
+	{path: "testdata/holdout4.jsonl", minPositives: 8, departmentFloor: 0.94, topicFloor: 0.91},
+	// The fresh holdout: written and labelled by another annotator who had
+	// not read the rules, the other sets or any tagger output, and scored
+	// once, after the fifth tuning (2026-11-27): 0.904 and 0.833 (macro
+	// 0.911 and 0.830). Never tune on it.
+	{path: "testdata/holdout5.jsonl", minPositives: 10, departmentFloor: 0.88, topicFloor: 0.81},
 }
 
 // minMentions is the least size of the main set.
