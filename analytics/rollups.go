@@ -60,17 +60,33 @@ func (r rollup) where(from, to time.Time, f Filter) cond {
 
 // Series returns the volume and sentiment of every bucket of f's range
 // (aligned), oldest first, with zeros where nothing was posted. It reads
-// mentions_hourly or mentions_daily (see Filter.Granularity).
+// mentions_hourly for hours, and for days the settled counts and
+// mentions_daily (see Filter.Granularity and daily).
 func (a *Analytics) Series(ctx context.Context, f Filter) ([]Bucket, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	f = f.Aligned()
-	r := a.rollup(f.Granularity())
-	c := r.where(f.From, f.To, f)
-	q := "SELECT " + r.bucket + " AS b, uniqMerge(mentions), uniqIfMerge(negative), uniqIfMerge(neutral), uniqIfMerge(positive), avgMerge(sentiment)" +
-		" FROM " + r.table + " WHERE " + c.sql() + " GROUP BY b ORDER BY b"
-	rows, err := a.conn.Query(ctx, q, c.args...)
+	var (
+		q    string
+		args []any
+	)
+	if f.Granularity() == Hour {
+		r := a.rollup(Hour)
+		c := r.where(f.From, f.To, f)
+		q = "SELECT " + r.bucket + " AS b, uniqMerge(mentions), uniqIfMerge(negative), uniqIfMerge(neutral), uniqIfMerge(positive), avgMerge(sentiment)" +
+			" FROM " + r.table + " WHERE " + c.sql() + " GROUP BY b ORDER BY b"
+		args = c.args
+	} else {
+		src, srcArgs, err := a.daily(ctx, f.From, f.To, f)
+		if err != nil {
+			return nil, fmt.Errorf("volume and sentiment: %w", err)
+		}
+		q = "SELECT day AS b, sum(n) AS mentions, sum(neg), sum(neu), sum(pos), if(mentions = 0, 0, sum(ssum) / mentions)" +
+			" FROM " + src + " GROUP BY b ORDER BY b"
+		args = srcArgs
+	}
+	rows, err := a.conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("volume and sentiment: %w", err)
 	}
@@ -132,11 +148,26 @@ func (a *Analytics) top(ctx context.Context, f Filter, column string, limit int)
 		limit = 10
 	}
 	f = f.Aligned()
-	r := a.rollup(f.Granularity())
-	c := r.where(f.From, f.To, f)
-	q := "SELECT arrayJoin(" + column + ") AS slug, uniqMerge(mentions) AS n, uniqIfMerge(negative) AS neg FROM " + r.table +
-		" WHERE " + c.sql() + " AND notEmpty(" + column + ") GROUP BY slug ORDER BY n DESC, slug LIMIT " + strconv.Itoa(limit)
-	rows, err := a.conn.Query(ctx, q, c.args...)
+	var (
+		q    string
+		args []any
+	)
+	if f.Granularity() == Hour {
+		r := a.rollup(Hour)
+		c := r.where(f.From, f.To, f)
+		q = "SELECT arrayJoin(" + column + ") AS slug, uniqMerge(mentions) AS n, uniqIfMerge(negative) AS neg FROM " + r.table +
+			" WHERE " + c.sql() + " AND notEmpty(" + column + ") GROUP BY slug ORDER BY n DESC, slug LIMIT " + strconv.Itoa(limit)
+		args = c.args
+	} else {
+		src, srcArgs, err := a.daily(ctx, f.From, f.To, f)
+		if err != nil {
+			return nil, fmt.Errorf("top %s: %w", column, err)
+		}
+		q = "SELECT arrayJoin(" + column + ") AS slug, sum(n) AS mentions, sum(neg) FROM " + src +
+			" WHERE notEmpty(" + column + ") GROUP BY slug ORDER BY mentions DESC, slug LIMIT " + strconv.Itoa(limit)
+		args = srcArgs
+	}
+	rows, err := a.conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("top %s: %w", column, err)
 	}

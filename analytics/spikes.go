@@ -62,14 +62,27 @@ func (a *Analytics) Spikes(ctx context.Context, f Filter, limit, drivers int) ([
 		step = 24 * time.Hour
 	}
 	from := f.From.Add(-SpikeWindow * step)
-	r := a.rollup(g)
-	c := r.where(from, f.To, f)
 	// Both scopes in one pass: each rollup row yields a department:slug
 	// and a topic:slug key per tag.
-	q := "SELECT " + r.bucket + " AS b, arrayJoin(arrayConcat(arrayMap(d -> concat('department:', d), departments)," +
-		" arrayMap(t -> concat('topic:', t), topics))) AS key, uniqMerge(mentions) AS n FROM " + r.table +
-		" WHERE " + c.sql() + " GROUP BY b, key"
-	rows, err := a.conn.Query(ctx, q, c.args...)
+	keys := "arrayJoin(arrayConcat(arrayMap(d -> concat('department:', d), departments), arrayMap(t -> concat('topic:', t), topics))) AS key"
+	var (
+		q    string
+		args []any
+	)
+	if g == Hour {
+		r := a.rollup(g)
+		c := r.where(from, f.To, f)
+		q = "SELECT " + r.bucket + " AS b, " + keys + ", uniqMerge(mentions) AS n FROM " + r.table + " WHERE " + c.sql() + " GROUP BY b, key"
+		args = c.args
+	} else {
+		src, srcArgs, err := a.daily(ctx, from, f.To, f)
+		if err != nil {
+			return nil, fmt.Errorf("spike series: %w", err)
+		}
+		q = "SELECT day AS b, " + keys + ", sum(n) AS mentions FROM " + src + " GROUP BY b, key"
+		args = srcArgs
+	}
+	rows, err := a.conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("spike series: %w", err)
 	}

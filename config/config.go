@@ -62,6 +62,8 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// Alerts configures spike alerts.
 	Alerts Alerts `yaml:"alerts"`
+	// Rollups configures the settled counts behind long ranges.
+	Rollups Rollups `yaml:"rollups"`
 	// Report configures the daily briefing.
 	Report Report `yaml:"report"`
 	// Retention says how long mentions are kept.
@@ -113,6 +115,17 @@ type Alerts struct {
 	WebhookURLFile string `yaml:"webhook_url_file"`
 	// Format of the webhook body: slack (also Mattermost, Rocket.Chat) or teams. Default slack.
 	Format string `yaml:"format"`
+}
+
+// Rollups configures the exact counts of settled days
+// (deploy/clickhouse/009_settled.sql), which let the dashboard sum numbers
+// for long ranges instead of merging distinct-mention states.
+type Rollups struct {
+	// SettleEvery is how often serve and up count the days that have
+	// settled (over, and no mention stored for 15 minutes); 0 turns it
+	// off, and the dashboard then reads every day from the states.
+	// Default 10m.
+	SettleEvery Duration `yaml:"settle_every"`
 }
 
 // Report configures `govlisten report`.
@@ -368,6 +381,7 @@ func Default() Config {
 		ClickHouse: ClickHouse{PasswordEnv: "GOVLISTEN_CLICKHOUSE_PASSWORD", Compression: "auto"},
 		HTTP:       HTTP{Auth: Auth{Mode: "none", ProxyHeader: "X-Forwarded-User", TrustedProxies: []string{"127.0.0.1/32", "::1/128"}}},
 		Alerts:     Alerts{Every: Duration(5 * time.Minute), MinMentions: 20, Factor: 3, WebhookURLEnv: "GOVLISTEN_ALERTS_WEBHOOK_URL", Format: "slack"},
+		Rollups:    Rollups{SettleEvery: Duration(10 * time.Minute)},
 		Report:     Report{WebhookURLEnv: "GOVLISTEN_REPORT_WEBHOOK_URL", WebhookFormat: "slack"},
 		Privacy:    Privacy{KeyEnv: "GOVLISTEN_PRIVACY_KEY"},
 		Tagging:    Tagging{ReloadInterval: Duration(5 * time.Second), Sentiment: SentimentLabels{Negative: -0.10, Positive: 0.35}},
@@ -566,6 +580,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Alerts.Every < 0 {
 		bad("alerts.every", "must not be negative (0 turns alerts off)")
+	}
+	if c.Rollups.SettleEvery < 0 {
+		bad("rollups.settle_every", "must not be negative (0 turns settling off)")
 	}
 	if c.Alerts.MinMentions < 1 {
 		bad("alerts.min_mentions", "must be at least 1")

@@ -50,6 +50,7 @@ type CLI struct {
 	Serve    ServeCmd    `cmd:"" help:"Serve the dashboard (volume, sentiment, spikes, negative mentions, unanswered questions, response times, alerts) and /api/summary."`
 	Export   ExportCmd   `cmd:"" help:"Stream stored mentions of a period (by department, topic, platform) as CSV or JSON Lines."`
 	Report   ReportCmd   `cmd:"" help:"Write the daily briefing (HTML, Markdown or a one-page PDF) for one day; --post sends its summary to a Slack or Teams webhook."`
+	Settle   SettleCmd   `cmd:"" help:"Count the days that have settled exactly, so long dashboard ranges sum numbers instead of merging distinct-mention states (serve and up do it every rollups.settle_every)."`
 	Alerts   AlertsCmd   `cmd:"" help:"Find volume spikes per department and topic, store them in table alerts and post each new one once to a Slack or Teams webhook."`
 
 	// Data protection: retention and erasure.

@@ -59,7 +59,7 @@ func mountDashboard(mux *http.ServeMux, cfg *config.Config, store *sink.Store, l
 
 // serveHTTP listens on http.addr and serves the dashboard with /metrics,
 // /healthz and /readyz (ready when ClickHouse answers), runs spike alerts
-// every alerts.every, and stops when ctx ends, giving requests in flight up
+// every alerts.every and settles days every rollups.settle_every, and stops when ctx ends, giving requests in flight up
 // to 5 seconds.
 func serveHTTP(ctx context.Context, cfg *config.Config, store *sink.Store, log *slog.Logger, role string) error {
 	tel := telemetry.New(log)
@@ -89,6 +89,11 @@ func serveHTTP(ctx context.Context, cfg *config.Config, store *sink.Store, log *
 			log.Error("alerts not running", "err", err)
 		}
 	}()
+	settleDone := make(chan struct{})
+	go func() {
+		defer close(settleDone)
+		settleLoop(actx, store, cfg.Rollups.SettleEvery.D(), log)
+	}()
 	log.Info("dashboard", "role", role, "url", "http://"+l.Addr().String()+"/", "clickhouse", cfg.ShowClickHouseDSN(), "auth", cfg.HTTP.Auth.Mode)
 	select {
 	case err = <-done:
@@ -104,6 +109,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, store *sink.Store, log *
 	}
 	stopAlerts()
 	<-alertsDone
+	<-settleDone
 	log.Info("dashboard stopped")
 	return err
 }

@@ -291,7 +291,7 @@ func TestClusterRendering(t *testing.T) {
 		t.Errorf("only %d replicated tables: %v", len(stored), stored)
 	}
 	// The rebuild files follow the same pattern.
-	for _, name := range []string{"clickhouse/rebuild/mentions_daily.sql", "clickhouse/rebuild/mentions_hourly.sql", "clickhouse/rebuild/questions.sql"} {
+	for _, name := range []string{"clickhouse/rebuild/mentions_daily.sql", "clickhouse/rebuild/mentions_hourly.sql", "clickhouse/rebuild/questions.sql", "clickhouse/rebuild/settled.sql"} {
 		rb, err := sink.RebuildStatements(name, sink.SchemaParams{DB: "govlisten", Cluster: "prod"}, 202611)
 		if err != nil {
 			t.Fatal(err)
