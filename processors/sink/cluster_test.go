@@ -56,6 +56,8 @@ func TestClusterSchema(t *testing.T) {
 		"collection_runs_local": "ReplicatedMergeTree", "collection_runs": "Distributed",
 		"alerts_local": "ReplicatedReplacingMergeTree", "alerts": "Distributed",
 		"questions_local": "ReplicatedReplacingMergeTree", "questions": "Distributed", "questions_mv": "MaterializedView", "questions_backfilled": "View",
+		"mentions_daily_counts_local": "ReplicatedMergeTree", "mentions_daily_counts": "Distributed",
+		"mentions_daily_settled_local": "ReplicatedReplacingMergeTree", "mentions_daily_settled": "Distributed",
 	}
 	conns := map[string]*sink.Store{}
 	for _, srv := range c.Servers() {
@@ -202,6 +204,42 @@ func TestClusterSchema(t *testing.T) {
 	}
 	syncReplicas(t, c, conns, db)
 	questions("after the backfill")
+
+	// Settling counts each day across the shards once, readable through
+	// every server; a day that changes is settled again, and the mutation
+	// that deletes its older counts runs ON CLUSTER.
+	later := time.Now().Add(sink.SettleQuiet + time.Minute)
+	farDay := later.Add(48 * time.Hour).Truncate(24 * time.Hour)
+	done, err := st.SettleBefore(ctx, farDay, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := testenv.Count(t, st, "SELECT uniqExact(day) FROM "+db+".mentions")
+	if uint64(len(done)) != days {
+		t.Errorf("settled %d days, want the %d days of the mentions", len(done), days)
+	}
+	settledCounts := func(when string) {
+		t.Helper()
+		syncReplicas(t, c, conns, db)
+		for _, srv := range c.Servers() {
+			q := "SELECT sum(mentions) FROM " + db + ".mentions_daily_counts WHERE (day, settled_at) GLOBAL IN (SELECT day, max(settled_at) FROM " + db + ".mentions_daily_settled GROUP BY day)"
+			if got := testenv.Count(t, conns[srv.Addr()], q); got != uint64(len(rows)) {
+				t.Errorf("%s: the settled counts through %s add up to %d mentions, want %d", when, srv.Addr(), got, len(rows))
+			}
+		}
+	}
+	settledCounts("after settling")
+	time.Sleep(1100 * time.Millisecond) // a newer processed_at (whole seconds)
+	for i := range rows {
+		rows[i].Taxonomy = "t@3"
+	}
+	if err := st.Insert(ctx, rows[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if done, err = st.SettleBefore(ctx, farDay, later.Add(time.Minute)); err != nil || len(done) != 1 || !done[0].Again {
+		t.Fatalf("settling the changed day: %+v, %v; want it settled again", done, err)
+	}
+	settledCounts("after settling a day again")
 }
 
 func open(t *testing.T, srv *chlocal.Server, db string) *sink.Store {
@@ -222,7 +260,8 @@ func syncReplicas(t *testing.T, c *testenv.Cluster, conns map[string]*sink.Store
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, srv := range c.Servers() {
-		for _, table := range []string{"mentions_local", "mentions_daily_local", "mentions_hourly_local", "collection_runs_local", "alerts_local", "questions_local"} {
+		for _, table := range []string{"mentions_local", "mentions_daily_local", "mentions_hourly_local", "collection_runs_local", "alerts_local", "questions_local",
+			"mentions_daily_counts_local", "mentions_daily_settled_local"} {
 			if err := conns[srv.Addr()].Conn().Exec(ctx, "SYSTEM SYNC REPLICA "+db+"."+table); err != nil {
 				t.Fatalf("SYSTEM SYNC REPLICA %s on %s: %v", table, srv.Addr(), err)
 			}
