@@ -174,6 +174,14 @@ func BenchmarkDomain(b *testing.B) {
 	benchScore(b, benchMentions(), m.Score)
 }
 
+// BenchmarkPublicSector scores the generated mentions with the Model's
+// classifier for public-sector mentions (the Model's score and the
+// classifier's words).
+func BenchmarkPublicSector(b *testing.B) {
+	m := NewModel()
+	benchScore(b, benchMentions(), m.ScorePublicSector)
+}
+
 // BenchmarkDomainTweets scores real tweets, glued into ~600-byte texts,
 // with the public-sector Model.
 func BenchmarkDomainTweets(b *testing.B) {

@@ -18,12 +18,6 @@ import (
 // that a regression fails.
 
 // Classes, in TweetEval's order.
-const (
-	classNegative = iota
-	classNeutral
-	classPositive
-	numClasses
-)
 
 // classIndex is the class of a label, or -1.
 func classIndex(label string) int {

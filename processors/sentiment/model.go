@@ -58,6 +58,7 @@ type Model struct {
 	starts     [][]int32
 	sarcasm    float64 // the factor on positive valences in a sarcastic mention
 	thresholds Thresholds
+	cls        *classifier // for public-sector mentions; nil without one
 }
 
 // modelEntry is a word, phrase or sarcasm marker, its words as ids.
@@ -73,7 +74,7 @@ type modelEntry struct {
 // it. It panics only if the embedded data is invalid, which the tests rule
 // out.
 func NewModel() *Model {
-	m, err := LoadModel(publicSector)
+	m, err := loadModel(publicSector, publicSectorClassifier)
 	if err != nil {
 		panic(err)
 	}
@@ -86,9 +87,21 @@ func NewModel() *Model {
 // the Model's are VADERThresholds. Empty data is plain VADER: Score is
 // Compound. It costs a few milliseconds.
 func LoadModel(data []byte) (*Model, error) {
+	return loadModel(data, nil)
+}
+
+// loadModel is LoadModel with a classifier for public-sector mentions
+// (the format of publicsector-classifier.tsv); nil for none.
+func loadModel(data, classifierData []byte) (*Model, error) {
 	md, err := parseModelData(data)
 	if err != nil {
 		return nil, err
+	}
+	var cls *classifier
+	if classifierData != nil {
+		if cls, err = parseClassifier(classifierData); err != nil {
+			return nil, err
+		}
 	}
 	ext := &extension{lexicon: map[string]float64{}, emoji: map[rune]string{}}
 	for r, v := range md.emoji {
@@ -102,7 +115,10 @@ func LoadModel(data []byte) (*Model, error) {
 		ext.words = append(ext.words, e.words...)
 	}
 	a := newAnalyzer(ext)
-	m := &Model{a: a, sarcasm: md.sarcasm, thresholds: md.thresholds}
+	m := &Model{a: a, sarcasm: md.sarcasm, thresholds: md.thresholds, cls: cls}
+	if cls != nil {
+		cls.index()
+	}
 	maxID := uint16(0)
 	for _, de := range md.entries {
 		me := modelEntry{n: len(de.words), val: de.val, sarcasm: de.sarcasm}
@@ -212,7 +228,14 @@ func (m *Model) sum(text string) float64 {
 	a := m.a
 	sc := a.pool.Get().(*scratch)
 	d := a.parse(sc, text)
-	sarcastic := m.match(&d)
+	sum := m.sumDoc(&d)
+	a.release(sc)
+	return sum
+}
+
+// sumDoc is sum of a parsed text.
+func (m *Model) sumDoc(d *doc) float64 {
+	sarcastic := m.match(d)
 	butIdx := d.valences()
 	sum := 0.0
 	for i := range d.toks {
@@ -237,6 +260,5 @@ func (m *Model) sum(text string) float64 {
 			sum -= amp
 		}
 	}
-	a.release(sc)
 	return sum
 }

@@ -297,6 +297,16 @@ func TestModelAllocs(t *testing.T) {
 	if allocs > 0.1 {
 		t.Errorf("%.2f allocations per Score, want 0", allocs)
 	}
+	for _, s := range mentions[:10] {
+		m.ScorePublicSector(s)
+	}
+	allocs = testing.AllocsPerRun(1000, func() {
+		m.ScorePublicSector(mentions[i%len(mentions)])
+		i++
+	})
+	if allocs > 0.1 {
+		t.Errorf("%.2f allocations per ScorePublicSector, want 0", allocs)
+	}
 }
 
 // FuzzScore: Score never panics and stays in [-1, 1]; the seed corpus is
@@ -312,6 +322,32 @@ func FuzzScore(f *testing.F) {
 		checkScore(t, m, text)
 		if a, b := m.Score(text), m.Score(text); a != b {
 			t.Fatalf("Score(%q) is not deterministic: %v, %v", text, a, b)
+		}
+		if a, b := m.ScorePublicSector(text), m.ScorePublicSector(text); a != b || !(a >= -1 && a <= 1) {
+			t.Fatalf("ScorePublicSector(%q) = %v then %v, want the same value in [-1, 1]", text, a, b)
+		}
+		// The classifier's fast reading of the words (rowsOf) is the
+		// training's (classifierWords).
+		want := map[int32]bool{}
+		classifierWords(nil, text, func(w []byte) {
+			if e := m.cls.table.find(string(w)); e >= 0 {
+				want[int32(e)] = true
+			}
+		})
+		seen := make([]uint64, (len(m.cls.rows)+63)/64)
+		_, rows := m.cls.rowsOf(text, nil, nil, seen)
+		if len(rows) != len(want) {
+			t.Fatalf("%q: rowsOf found %d words, classifierWords %d", text, len(rows), len(want))
+		}
+		for _, r := range rows {
+			if !want[r] {
+				t.Fatalf("%q: rowsOf found row %d, classifierWords not", text, r)
+			}
+		}
+		for _, b := range seen {
+			if b != 0 {
+				t.Fatalf("%q: rowsOf left its bitset dirty", text)
+			}
 		}
 	})
 }
@@ -330,4 +366,20 @@ func ExampleModel_Classify() {
 	// neutral  +0.00 How do I apply for Universal Credit?
 	// negative -0.74 Still waiting for my tax refund. Shambles.
 	// positive +0.76 Brilliant service from the passport office, thank you!
+}
+
+func ExampleModel_ClassifyPublicSector() {
+	m := NewModel()
+	for _, text := range []string{
+		"How do I apply for Universal Credit?",
+		"Been waiting 14 weeks for my PIP assessment and nobody answers the phone",
+		"Brilliant service from the passport office, thank you!",
+	} {
+		score, label := m.ClassifyPublicSector(text, m.Thresholds())
+		fmt.Printf("%-8s %+.2f %s\n", label, score, text)
+	}
+	// Output:
+	// neutral  -0.07 How do I apply for Universal Credit?
+	// negative -0.93 Been waiting 14 weeks for my PIP assessment and nobody answers the phone
+	// positive +0.97 Brilliant service from the passport office, thank you!
 }

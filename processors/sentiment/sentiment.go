@@ -292,6 +292,8 @@ type scratch struct {
 	pad   []byte // the text, then 16 zero bytes
 	runes []byte // the lower-case form of a word, when it is needed
 	toks  []token
+	rows  []int32  // the classifier's rows of a mention's words (Model.ScorePublicSector)
+	seen  []uint64 // a bitset over those rows, clear between calls
 }
 
 // Scratch buffers larger than these are dropped rather than pooled, so one

@@ -95,8 +95,13 @@
 // Sentiment is package sentiment's Model: VADER (the lexicon-and-rules
 // model built for social media text, re-implemented there without
 // allocations) with a layer of public-sector words, phrases, sarcasm
-// markers and emoji kept as data. The label's thresholds come from
-// Options (config tagging.sentiment), else from the model's data. VADER
+// markers and emoji kept as data. A mention the rules tagged with a
+// department or topic is about government, and is scored by the Model's
+// classifier for public-sector mentions (weights learned from labelled
+// mentions, also data): the probability that it is positive minus the
+// probability that it is negative. Other mentions get the Model's score.
+// The label's thresholds, for both, come from Options (config
+// tagging.sentiment), else from the model's data. VADER
 // scores English only: a mention in another known language is labelled
 // Unsupported with score 0 rather than guessed at; a mention whose
 // language is unknown ("und": too short, only emoji) is scored.
@@ -511,6 +516,14 @@ func (t *Tagger) Sentiment(text string) Score {
 	return Score{Score: c, Label: label}
 }
 
+// SentimentPublicSector scores text, taken to be English and about
+// government, with the sentiment model's classifier for public-sector
+// mentions (sentiment.Model.ScorePublicSector).
+func (t *Tagger) SentimentPublicSector(text string) Score {
+	c, label := t.model.ClassifyPublicSector(text, t.th)
+	return Score{Score: c, Label: label}
+}
+
 // Tag runs every step on one mention: language, rules, sentiment.
 func (t *Tagger) Tag(m *mention.Mention) Tags {
 	lang := m.Lang
@@ -526,7 +539,11 @@ func (t *Tagger) Tag(m *mention.Mention) Tags {
 func (t *Tagger) TagLang(m *mention.Mention, lang string) Tags {
 	d, tp, matched := t.MatchFields(m.Text, MentionFields(m, lang))
 	score := Score{Label: Unsupported}
-	if t.scores(lang) {
+	switch {
+	case !t.scores(lang):
+	case len(d) > 0 || len(tp) > 0:
+		score = t.SentimentPublicSector(m.Text)
+	default:
 		score = t.Sentiment(m.Text)
 	}
 	return Tags{

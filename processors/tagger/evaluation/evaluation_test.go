@@ -34,6 +34,10 @@ type labelledSet struct {
 	// that its precision and recall say something (0: no check).
 	minPositives                int
 	departmentFloor, topicFloor float64
+	// sentimentFloor is the floor of the macro-averaged recall of the
+	// tagger's sentiment labels on the set's English mentions
+	// (TestSentimentScores).
+	sentimentFloor float64
 }
 
 var sets = []labelledSet{
@@ -42,37 +46,37 @@ var sets = []labelledSet{
 	// and 0.959 after the third and the fourth, 0.990 and 0.956 after the
 	// second (boolean rules), 0.972 and 0.929 after the first, 0.900 and
 	// 0.760 before any.
-	{path: "testdata/mentions.jsonl", main: true, minPositives: 8, departmentFloor: 0.97, topicFloor: 0.93},
+	{path: "testdata/mentions.jsonl", main: true, minPositives: 8, departmentFloor: 0.97, topicFloor: 0.93, sentimentFloor: 0.86},
 	// The first holdout, used up: the second tuning read its misses, so it
 	// is a development set now. 0.990 and 0.936 measured after the fifth
 	// tuning, 0.990 and 0.941 after the third, 0.990 and 0.936 after the
 	// second (0.899 and 0.808 before it, when it was still unseen).
-	{path: "testdata/holdout.jsonl", departmentFloor: 0.97, topicFloor: 0.92},
+	{path: "testdata/holdout.jsonl", departmentFloor: 0.97, topicFloor: 0.92, sentimentFloor: 0.80},
 	// The second holdout, used up in turn: written and labelled before the
 	// second tuning and scored once after it (0.886 and 0.827; 0.853 and
 	// 0.799 with the rules before that tuning), then the third tuning
 	// (2026-11-27) read its misses, so it is a development set now: 0.986
 	// and 0.955 measured after the third tuning, 0.989 and 0.967 after the
 	// fifth.
-	{path: "testdata/holdout2.jsonl", minPositives: 4, departmentFloor: 0.96, topicFloor: 0.93},
+	{path: "testdata/holdout2.jsonl", minPositives: 4, departmentFloor: 0.96, topicFloor: 0.93, sentimentFloor: 0.81},
 	// The third holdout, used up in turn: written and labelled by an
 	// annotator who had not read the rules and scored once, after the third
 	// tuning (0.936 and 0.844, macro 0.938 and 0.853); the fourth tuning
 	// (2026-11-27) read its misses, so it is a development set now: 0.981
 	// and 0.934 measured after it, 0.983 and 0.943 after the fifth.
-	{path: "testdata/holdout3.jsonl", minPositives: 5, departmentFloor: 0.96, topicFloor: 0.91},
+	{path: "testdata/holdout3.jsonl", minPositives: 5, departmentFloor: 0.96, topicFloor: 0.91, sentimentFloor: 0.85},
 	// The fourth holdout, used up in turn: written and labelled by another
 	// annotator who had not read the rules, the other sets or any tagger
 	// output, from DESIGN.md's slugs and the guidelines only, and scored
 	// once, after the fourth tuning (0.894 and 0.840, macro 0.904 and
 	// 0.837); the fifth tuning (2026-11-27) read its misses, so it is a
 	// development set now: 0.960 and 0.929 measured after it.
-	{path: "testdata/holdout4.jsonl", minPositives: 8, departmentFloor: 0.94, topicFloor: 0.91},
+	{path: "testdata/holdout4.jsonl", minPositives: 8, departmentFloor: 0.94, topicFloor: 0.91, sentimentFloor: 0.87},
 	// The fresh holdout: written and labelled by another annotator who had
 	// not read the rules, the other sets or any tagger output, and scored
 	// once, after the fifth tuning (2026-11-27): 0.904 and 0.833 (macro
 	// 0.911 and 0.830). Never tune on it.
-	{path: "testdata/holdout5.jsonl", minPositives: 10, departmentFloor: 0.88, topicFloor: 0.81},
+	{path: "testdata/holdout5.jsonl", minPositives: 10, departmentFloor: 0.88, topicFloor: 0.81, sentimentFloor: 0.65},
 }
 
 // minMentions is the least size of the main set.
@@ -438,7 +442,7 @@ func score(t *testing.T, tg *tagger.Tagger, ls labelledSet) {
 		if !slices.Equal(d, m.Departments) || !slices.Equal(tp, m.Topics) {
 			misses = append(misses, miss{m: m, depts: d, topics: tp, matched: matched})
 		}
-		if tg.Sentiment(m.Text).Label == m.Sentiment {
+		if tg.TagLang(&mention.Mention{Platform: m.Platform, Kind: m.Kind, Text: m.Text}, m.Lang).Sentiment.Label == m.Sentiment {
 			agree++
 		}
 	}
