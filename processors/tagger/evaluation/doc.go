@@ -23,6 +23,12 @@
 // development sets, before and after editing the rules, and leaves the
 // misses of the fresh holdout unread until it is retired.
 //
+// TestSentimentScores measures the tagger's sentiment labels the same
+// way, as TweetEval's metric (macro-averaged recall), on every set and on
+// TweetEval's validation tweets: the public-sector classifier that labels
+// tagged mentions is trained on the development sets, so holdout5.jsonl
+// and TweetEval are its estimates.
+//
 // The set is the yardstick, not a target: its labels say what a careful
 // annotator decided a mention is about, whatever the rules say. Change a
 // label only when the label was wrong, never to make a rule look better,
