@@ -202,25 +202,31 @@ func (c *classifier) format(n int, cv float64) []byte {
 	return b.Bytes()
 }
 
+// reference is c's score of text from its word map, as training sees it:
+// what Model.ScorePublicSector must give.
+func (c *classifier) reference(base *Model, text string) float64 {
+	z := c.bias
+	s := base.Score(text)
+	for k := range numClasses {
+		z[k] += c.score[k]*s + c.score2[k]*s*s
+	}
+	for _, w := range tokenWords(base, text) {
+		if v, ok := c.words[w]; ok {
+			for k := range numClasses {
+				z[k] += v[k]
+			}
+		}
+	}
+	p := softmax(z)
+	return p[classPositive] - p[classNegative]
+}
+
 // macroRecall labels examples with c on base's scores, by th.
 func macroRecall(base *Model, c *classifier, examples []example, th Thresholds) float64 {
 	pred := make([]int, len(examples))
 	labels := make([]int, len(examples))
 	for i, e := range examples {
-		z := c.bias
-		s := base.Score(e.text)
-		for k := range numClasses {
-			z[k] += c.score[k]*s + c.score2[k]*s*s
-		}
-		for _, w := range tokenWords(base, e.text) {
-			if v, ok := c.words[w]; ok {
-				for k := range numClasses {
-					z[k] += v[k]
-				}
-			}
-		}
-		p := softmax(z)
-		pred[i], labels[i] = classIndex(th.Label(p[classPositive]-p[classNegative])), e.label
+		pred[i], labels[i] = classIndex(th.Label(c.reference(base, e.text))), e.label
 	}
 	return evaluate(pred, labels).macro
 }
@@ -278,20 +284,7 @@ func TestClassifierData(t *testing.T) {
 	// The built-in Model scores as the training code does.
 	m := NewModel()
 	for _, e := range examples[:200] {
-		z := got.bias
-		s := m.Score(e.text)
-		for k := range numClasses {
-			z[k] += got.score[k]*s + got.score2[k]*s*s
-		}
-		for _, w := range tokenWords(base, e.text) {
-			if v, ok := got.words[w]; ok {
-				for k := range numClasses {
-					z[k] += v[k]
-				}
-			}
-		}
-		p := softmax(z)
-		if want, have := p[classPositive]-p[classNegative], m.ScorePublicSector(e.text); math.Abs(want-have) > 1e-9 {
+		if want, have := got.reference(base, e.text), m.ScorePublicSector(e.text); math.Abs(want-have) > 1e-9 {
 			t.Errorf("ScorePublicSector(%q) = %v, the weights give %v", e.text, have, want)
 		}
 	}
