@@ -397,9 +397,14 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	log.Info("dashboard", "role", "up", "url", "http://"+srv.Addr()+"/", "auth", cfg.HTTP.Auth.Mode)
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	pctx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
+	go func() { // settling, as serve does; a failed run is retried at the next tick
+		settleLoop(pctx, store, cfg.Rollups.SettleEvery.D(), log)
+		<-pctx.Done()
+		errs <- nil
+	}()
 	go func() { errs <- runProcessor(pctx, cfg, log, false, false, tel) }()
 	go func() { errs <- runCollectors(pctx, cfg, getenv, log, tel) }()
 	go func() { // alerts failing to start is logged, never a reason to stop up
@@ -410,7 +415,7 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
 		errs <- nil
 	}()
 	err = <-errs
-	for range 2 {
+	for range 3 {
 		stopAll()
 		if err2 := <-errs; err == nil {
 			err = err2
