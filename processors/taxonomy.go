@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/govlisten/govlisten/deploy"
+	"github.com/govlisten/govlisten/processors/sentiment"
 	"github.com/govlisten/govlisten/processors/tagger"
 )
 
@@ -21,8 +22,11 @@ import (
 type Tagging struct {
 	*tagger.Tagger
 	// Version is name@content-hash: the file's base name (uk-government for
-	// the built-in one) and the first 12 hex digits of its SHA-256, so two
-	// deployments with the same file record the same version.
+	// the built-in one) and the first 12 hex digits of the SHA-256 of its
+	// contents and of the built-in sentiment model's data
+	// (sentiment.Fingerprint), so two deployments with the same file and
+	// release record the same version, and a new sentiment model is a new
+	// version that `govlisten retag` applies.
 	Version string
 }
 
@@ -71,8 +75,10 @@ func (t *Taxonomy) Reload() (bool, error) {
 	if data == nil {
 		return false, nil // unchanged
 	}
-	sum := sha256.Sum256(data)
-	version := versionName(name) + "@" + hex.EncodeToString(sum[:])[:12]
+	h := sha256.New()
+	h.Write(data)
+	h.Write([]byte(sentiment.Fingerprint()))
+	version := versionName(name) + "@" + hex.EncodeToString(h.Sum(nil))[:12]
 	if cur := t.cur.Load(); cur != nil && cur.Version == version {
 		t.stamp = st
 		return false, nil

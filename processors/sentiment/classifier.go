@@ -2,12 +2,15 @@ package sentiment
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -18,6 +21,20 @@ import (
 //
 //go:embed publicsector-classifier.tsv
 var publicSectorClassifier []byte
+
+// Fingerprint identifies the built-in model's data (publicsector.tsv and
+// publicsector-classifier.tsv): the hex SHA-256 of both. A tagging
+// version that includes it changes when the sentiment model does, so that
+// `govlisten retag` scores stored mentions again.
+func Fingerprint() string { return fingerprint() }
+
+var fingerprint = sync.OnceValue(func() string {
+	h := sha256.New()
+	h.Write(publicSector)
+	h.Write([]byte{0})
+	h.Write(publicSectorClassifier)
+	return hex.EncodeToString(h.Sum(nil))
+})
 
 // Classes of the classifier, in the order of its weights.
 const (
