@@ -75,10 +75,7 @@ func (t *Taxonomy) Reload() (bool, error) {
 	if data == nil {
 		return false, nil // unchanged
 	}
-	h := sha256.New()
-	h.Write(data)
-	h.Write([]byte(sentiment.Fingerprint()))
-	version := versionName(name) + "@" + hex.EncodeToString(h.Sum(nil))[:12]
+	version := Version(name, data)
 	if cur := t.cur.Load(); cur != nil && cur.Version == version {
 		t.stamp = st
 		return false, nil
@@ -122,6 +119,15 @@ func (t *Taxonomy) read() (name string, data []byte, st stamp, err error) {
 
 // versionName is the name part of a version: the file's base name without
 // its extension.
+// Version is the version rows tagged with taxonomy file name (path or
+// built-in name) of contents data record: Tagging.Version.
+func Version(name string, data []byte) string {
+	h := sha256.New()
+	h.Write(data)
+	h.Write([]byte(sentiment.Fingerprint()))
+	return versionName(name) + "@" + hex.EncodeToString(h.Sum(nil))[:12]
+}
+
 func versionName(name string) string {
 	base := filepath.Base(strings.TrimPrefix(name, "built-in "))
 	return strings.TrimSuffix(strings.TrimSuffix(base, ".yaml"), ".yml")

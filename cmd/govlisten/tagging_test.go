@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/govlisten/govlisten/internal/synth"
+	"github.com/govlisten/govlisten/processors"
 )
 
 const reloadV1 = `version: 1
@@ -34,8 +33,7 @@ topics: []
 `
 
 func taxonomyVersion(name, content string) string {
-	sum := sha256.Sum256([]byte(content))
-	return name + "@" + hex.EncodeToString(sum[:])[:12]
+	return processors.Version(name, []byte(content))
 }
 
 // importTexts imports one mention per text: synthetic mentions from the
