@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,16 +124,6 @@ func parseClassifier(data []byte) (*classifier, error) {
 	return c, nil
 }
 
-// wordList is c's words in order.
-func (c *classifier) wordList() []string {
-	ws := make([]string, 0, len(c.words))
-	for w := range c.words {
-		ws = append(ws, w)
-	}
-	slices.Sort(ws)
-	return ws
-}
-
 // index builds table and rows from words.
 func (c *classifier) index() {
 	m := make(map[string]wordInfo, len(c.words))
@@ -148,13 +137,43 @@ func (c *classifier) index() {
 	}
 }
 
-// classifierWords calls fn with every word of text, lower-cased, in
-// order: the runs of letters and apostrophes, apostrophes trimmed from
-// both ends, of two bytes or more. buf is scratch space (fn's word is
-// buf's memory, valid until fn returns); the grown buf is returned. It is
-// how the classifier reads a mention, in training as in use.
-func classifierWords(buf []byte, text string, fn func(w []byte)) []byte {
-	flush := func() {
+// wordByte is, for an ASCII byte, what a word holds of it: the lower-case
+// letter, the apostrophe, or 0 for a byte that ends a word.
+var wordByte = func() (t [utf8.RuneSelf]byte) {
+	for c := byte('a'); c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = c, c
+	}
+	t['\''] = '\''
+	return t
+}()
+
+// nextWord reads the next word of text from byte i on, as the classifier
+// reads a mention, in training as in use: a run of letters and
+// apostrophes, lower-cased, apostrophes trimmed from both ends, of two
+// bytes or more. It builds the word in buf and returns it (nil when text
+// has no more words), the grown buf, and the byte after the word.
+func nextWord(text string, i int, buf []byte) (word, grown []byte, next int) {
+	for i < len(text) {
+		buf = buf[:0]
+		for i < len(text) {
+			if b := text[i]; b < utf8.RuneSelf {
+				i++
+				if w := wordByte[b]; w != 0 {
+					buf = append(buf, w)
+					continue
+				}
+				break
+			}
+			r, n := utf8.DecodeRuneInString(text[i:])
+			i += n
+			if r != utf8.RuneError {
+				r = unicode.ToLower(r)
+			}
+			if r == utf8.RuneError || !unicode.IsLetter(r) {
+				break
+			}
+			buf = utf8.AppendRune(buf, r)
+		}
 		w := buf
 		for len(w) > 0 && w[0] == '\'' {
 			w = w[1:]
@@ -163,38 +182,23 @@ func classifierWords(buf []byte, text string, fn func(w []byte)) []byte {
 			w = w[:len(w)-1]
 		}
 		if len(w) > 1 {
-			fn(w)
-		}
-		buf = buf[:0]
-	}
-	buf = buf[:0]
-	for i := 0; i < len(text); {
-		c := text[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch {
-			case 'a' <= c && c <= 'z', c == '\'':
-				buf = append(buf, c)
-			case 'A' <= c && c <= 'Z':
-				buf = append(buf, c+'a'-'A')
-			default:
-				flush()
-			}
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(text[i:])
-		i += n
-		if r != utf8.RuneError {
-			r = unicode.ToLower(r)
-		}
-		if r != utf8.RuneError && unicode.IsLetter(r) {
-			buf = utf8.AppendRune(buf, r)
-		} else {
-			flush()
+			return w, buf, i
 		}
 	}
-	flush()
-	return buf
+	return nil, buf, i
+}
+
+// classifierWords calls fn with every word of text (nextWord), in order;
+// fn's word is buf's memory, valid until fn returns. It returns the grown
+// buf.
+func classifierWords(buf []byte, text string, fn func(w []byte)) []byte {
+	var w []byte
+	for i := 0; ; {
+		if w, buf, i = nextWord(text, i, buf); w == nil {
+			return buf
+		}
+		fn(w)
+	}
 }
 
 // probabilities are the classes' probabilities for a mention of score s
@@ -213,73 +217,24 @@ func (c *classifier) probabilities(s float64, rows []int32) [numClasses]float64 
 	return softmax(z)
 }
 
-// wordByte is, for an ASCII byte, what a word holds of it: the lower-case
-// letter, the apostrophe, or 0 for a byte that ends a word.
-var wordByte = func() (t [utf8.RuneSelf]byte) {
-	for c := byte('a'); c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = c, c
-	}
-	t['\''] = '\''
-	return t
-}()
-
 // rowsOf appends to rows the row of every distinct word of text
-// (classifierWords) that has one; seen is a bitset over rows, all clear
-// on entry and on return. buf is scratch space; both grown slices are
-// returned.
+// (nextWord) that has one; seen is a bitset over rows, all clear on entry
+// and on return. buf is scratch space; both grown slices are returned.
 func (c *classifier) rowsOf(text string, buf []byte, rows []int32, seen []uint64) ([]byte, []int32) {
-	buf = buf[:0]
-	for i := 0; i < len(text); {
-		b := text[i]
-		if b < utf8.RuneSelf {
-			i++
-			if w := wordByte[b]; w != 0 {
-				buf = append(buf, w)
-			} else if len(buf) > 0 {
-				rows = c.addRow(rows, seen, buf)
-				buf = buf[:0]
-			}
-			continue
+	var w []byte
+	for i := 0; ; {
+		if w, buf, i = nextWord(text, i, buf); w == nil {
+			break
 		}
-		r, n := utf8.DecodeRuneInString(text[i:])
-		i += n
-		if r != utf8.RuneError {
-			r = unicode.ToLower(r)
+		if e := c.table.find(bytesToString(w)); e >= 0 && seen[e/64]&(1<<(e%64)) == 0 {
+			seen[e/64] |= 1 << (e % 64)
+			rows = append(rows, int32(e))
 		}
-		if r != utf8.RuneError && unicode.IsLetter(r) {
-			buf = utf8.AppendRune(buf, r)
-		} else if len(buf) > 0 {
-			rows = c.addRow(rows, seen, buf)
-			buf = buf[:0]
-		}
-	}
-	if len(buf) > 0 {
-		rows = c.addRow(rows, seen, buf)
 	}
 	for _, r := range rows {
 		seen[r/64] = 0
 	}
 	return buf, rows
-}
-
-// addRow appends the row of word w (apostrophes trimmed; two bytes or
-// more) unless seen has it.
-func (c *classifier) addRow(rows []int32, seen []uint64, w []byte) []int32 {
-	for len(w) > 0 && w[0] == '\'' {
-		w = w[1:]
-	}
-	for len(w) > 0 && w[len(w)-1] == '\'' {
-		w = w[:len(w)-1]
-	}
-	if len(w) < 2 {
-		return rows
-	}
-	e := c.table.find(bytesToString(w))
-	if e < 0 || seen[e/64]&(1<<(e%64)) != 0 {
-		return rows
-	}
-	seen[e/64] |= 1 << (e % 64)
-	return append(rows, int32(e))
 }
 
 func softmax(z [numClasses]float64) [numClasses]float64 {
@@ -303,10 +258,10 @@ func softmax(z [numClasses]float64) [numClasses]float64 {
 // package documentation, "The classifier"). Without a classifier (a Model
 // from LoadModel) it is Score. It never panics and does not allocate.
 func (m *Model) ScorePublicSector(text string) float64 {
-	if m.cls == nil {
-		return m.Score(text)
-	}
 	s := m.Score(text)
+	if m.cls == nil {
+		return s
+	}
 	a := m.a
 	sc := a.pool.Get().(*scratch)
 	if n := (len(m.cls.rows) + 63) / 64; len(sc.seen) < n {

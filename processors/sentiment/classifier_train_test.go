@@ -173,6 +173,16 @@ func train(base *Model, examples []example) *classifier {
 	return c
 }
 
+// wordList is c's words in order.
+func (c *classifier) wordList() []string {
+	ws := make([]string, 0, len(c.words))
+	for w := range c.words {
+		ws = append(ws, w)
+	}
+	slices.Sort(ws)
+	return ws
+}
+
 // format writes c in the format of publicsector-classifier.tsv.
 func (c *classifier) format(n int, cv float64) []byte {
 	var b bytes.Buffer

@@ -9,7 +9,6 @@ import (
 
 	"github.com/govlisten/govlisten/mention"
 	"github.com/govlisten/govlisten/processors/sentiment"
-	"github.com/govlisten/govlisten/processors/tagger"
 )
 
 // sentimentSet is labelled text and the floor of the tagger's
@@ -52,14 +51,7 @@ func macroRecall(pred, labels []int) (macro float64, recall [3]float64) {
 // (processors/sentiment's TestClassifierData), so their figures flatter
 // it; holdout5 and TweetEval are the estimates.
 func TestSentimentScores(t *testing.T) {
-	tx, err := tagger.LoadTaxonomy("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := tagger.New(tx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tg := builtin(t)
 	model := sentiment.NewModel()
 	th := model.Thresholds()
 	var all []sentimentSet
