@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/govlisten/govlisten/alerts"
-	"github.com/govlisten/govlisten/processors/sink"
 )
 
 // AlertsCmd is `govlisten alerts`.
@@ -50,16 +49,11 @@ func (c *AlertsCmd) Run(ctx context.Context, g *Globals) error {
 	if c.Since <= 0 {
 		return fmt.Errorf("--since %s: must be positive", c.Since)
 	}
-	store, err := sink.Open(ctx, cfg, os.Getenv)
+	store, err := openStore(ctx, cfg, c.Migrate)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if c.Migrate {
-		if err := store.Migrate(ctx); err != nil {
-			return err
-		}
-	}
 	d, err := alerts.New(store, cfg, os.Getenv, log)
 	if err != nil {
 		return err

@@ -43,6 +43,22 @@ type ClickHouseFlag struct {
 	ClickHouse string `name:"clickhouse" help:"ClickHouse DSN, clickhouse://[user@]host:9000/database (overrides clickhouse.dsn; env GOVLISTEN_CLICKHOUSE_DSN). The password comes from GOVLISTEN_CLICKHOUSE_PASSWORD." placeholder:"DSN"`
 }
 
+// openStore connects to the configured ClickHouse and, when migrate is
+// set, applies the schema first. The caller closes the store.
+func openStore(ctx context.Context, cfg *config.Config, migrate bool) (*sink.Store, error) {
+	store, err := sink.Open(ctx, cfg, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := store.Migrate(ctx); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	return store, nil
+}
+
 func (f ClickHouseFlag) apply(cfg *config.Config) {
 	if f.ClickHouse != "" {
 		cfg.ClickHouse.DSN = f.ClickHouse
@@ -113,14 +129,11 @@ func (c *MigrateCmd) Run(ctx context.Context, g *Globals) error {
 	if c.Print {
 		return printSchema(cfg)
 	}
-	store, err := sink.Open(ctx, cfg, os.Getenv)
+	store, err := openStore(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	log.Info("schema applied", "clickhouse", cfg.ShowClickHouseDSN(), "database", store.DB(), "cluster", store.Cluster())
 	return nil
 }
@@ -384,14 +397,11 @@ func (c *UpCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	log.Info("govlisten up: publish more with `govlisten import --nats " + cfg.NATS.URL + " FILE`; Ctrl-C stops")
 	// The schema first: the collectors' ledger writes to it.
-	store, err := sink.Open(ctx, cfg, os.Getenv)
+	store, err := openStore(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	// The dashboard joins /metrics, /healthz and /readyz on the one mux.
 	if err := mountDashboard(mux, cfg, store, log); err != nil {
 		return err

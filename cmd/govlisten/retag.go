@@ -11,7 +11,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/govlisten/govlisten/processors/retag"
-	"github.com/govlisten/govlisten/processors/sink"
 )
 
 // RetagCmd is `govlisten retag`.
@@ -55,14 +54,11 @@ func (c *RetagCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	store, err := sink.Open(ctx, cfg, os.Getenv)
+	store, err := openStore(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	opts := retag.Options{Since: c.Since, Until: until, PageSize: c.PageSize, StateFile: state, Restart: c.Restart}
 	if c.Progress == "always" || c.Progress == "auto" && term.IsTerminal(int(os.Stderr.Fd())) {
 		total, err := store.CountDays(ctx, c.Since, until)

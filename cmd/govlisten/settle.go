@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/govlisten/govlisten/processors/sink"
@@ -39,16 +38,11 @@ func (c *SettleCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	store, err := sink.Open(ctx, cfg, os.Getenv)
+	store, err := openStore(ctx, cfg, c.Migrate)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if c.Migrate {
-		if err := store.Migrate(ctx); err != nil {
-			return err
-		}
-	}
 	start := time.Now()
 	done, err := store.Settle(ctx, time.Now())
 	for _, s := range done {
