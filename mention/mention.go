@@ -114,6 +114,25 @@ var (
 // Validate reports the first problem of m as an *InvalidError naming the
 // field, or nil when m may be stored.
 func (m *Mention) Validate() error {
+	if err := m.validateShape(); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, value string }{
+		{"id", m.ID}, {"text", m.Text}, {"parent_id", m.ParentID}, {"thread_id", m.ThreadID},
+		{"author_id", m.AuthorID}, {"author_handle", m.AuthorHandle}, {"author_name", m.AuthorName},
+		{"lang", m.Lang}, {"url", m.URL}, {"source.name", m.Source.Name}, {"source.department", m.Source.Department},
+	} {
+		if !utf8.ValidString(f.value) {
+			return invalid(f.name, "not valid UTF-8")
+		}
+	}
+	return nil
+}
+
+// validateShape is Validate without the UTF-8 check of the strings, for
+// Decode, which has checked the record's bytes and its escapes (a field
+// decoded from valid UTF-8 without a lone surrogate escape is valid).
+func (m *Mention) validateShape() error {
 	switch {
 	case m.V < 1 || m.V > Version:
 		return invalid("v", "unsupported schema version %d (this build reads 1 to %d)", m.V, Version)
@@ -131,19 +150,7 @@ func (m *Mention) Validate() error {
 	if err := checkTime("created_at", m.CreatedAt); err != nil {
 		return err
 	}
-	if err := checkTime("collected_at", m.CollectedAt); err != nil {
-		return err
-	}
-	for _, f := range []struct{ name, value string }{
-		{"id", m.ID}, {"text", m.Text}, {"parent_id", m.ParentID}, {"thread_id", m.ThreadID},
-		{"author_id", m.AuthorID}, {"author_handle", m.AuthorHandle}, {"author_name", m.AuthorName},
-		{"lang", m.Lang}, {"url", m.URL}, {"source.name", m.Source.Name}, {"source.department", m.Source.Department},
-	} {
-		if !utf8.ValidString(f.value) {
-			return invalid(f.name, "not valid UTF-8")
-		}
-	}
-	return nil
+	return checkTime("collected_at", m.CollectedAt)
 }
 
 func checkTime(field string, t time.Time) error {
@@ -187,7 +194,7 @@ func Decode(data []byte) (*Mention, error) {
 	if m.V == 0 {
 		m.V = Version // a record without "v" is read as the current version
 	}
-	if err := m.Validate(); err != nil {
+	if err := m.validateShape(); err != nil {
 		return nil, err
 	}
 	return &m, nil

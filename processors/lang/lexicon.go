@@ -3,6 +3,8 @@ package lang
 import (
 	"math/bits"
 	"strings"
+
+	"github.com/govlisten/govlisten/internal/wordtab"
 )
 
 // latinLang indexes the Latin-script languages the detector tells apart.
@@ -207,9 +209,11 @@ type lexEntry struct {
 	langs, weak langMask
 }
 
-// lexicon maps a lower-case word to its entry. Built once from
-// functionWords.
-var lexicon = func() map[string]lexEntry {
+// lexicon maps a lower-case word to its entry in lexEntries. Built once
+// from functionWords and weakWords. Every Latin-script word of a text is
+// looked up in it, most of them in vain, so it is a static table
+// (internal/wordtab) whose filter turns those away from the L1 cache.
+var lexEntries, lexicon = func() ([]lexEntry, *wordtab.Table) {
 	m := make(map[string]lexEntry, 2048)
 	for _, fw := range functionWords {
 		for _, w := range strings.Fields(fw.words) {
@@ -225,34 +229,14 @@ var lexicon = func() map[string]lexEntry {
 			m[w] = e
 		}
 	}
-	return m
-}()
-
-// lexiconFilter has a bit set for the length, first and last byte of every
-// word of the lexicon (lexiconKey). A word whose bit is clear is not in it:
-// most words of a text that are not function words are turned away by one
-// test of a 2 KiB table, cheaper than the map lookup they would cost.
-var lexiconFilter = func() (f [1 << 14 / 64]uint64) {
-	for w := range lexicon {
-		k := lexiconKey([]byte(w))
-		f[k/64] |= 1 << (k % 64)
+	entries := make([]lexEntry, 0, len(m))
+	index := make(map[string]int32, len(m))
+	for w, e := range m {
+		index[w] = int32(len(entries))
+		entries = append(entries, e)
 	}
-	return f
+	return entries, wordtab.New(index)
 }()
-
-// lexiconKey is a word's 14-bit key in lexiconFilter; w is not empty.
-func lexiconKey(w []byte) uint {
-	return uint(len(w)&15)<<10 | uint(w[0]&31)<<5 | uint(w[len(w)-1]&31)
-}
-
-// mayBeInLexicon is false when w is certainly not in the lexicon.
-func mayBeInLexicon(w []byte) bool {
-	if len(w) == 0 {
-		return false
-	}
-	k := lexiconKey(w)
-	return lexiconFilter[k/64]&(1<<(k%64)) != 0
-}
 
 // letterLangs lists, per language, the lower-case letters beyond ASCII
 // that its spelling uses. A letter shared by at most three of the

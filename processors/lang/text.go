@@ -276,13 +276,14 @@ func (e *evidence) latinWord(n int32) {
 			*e.out = append(*e.out, w...)
 		}
 	}
-	if w == nil || !mayBeInLexicon(w) {
+	if w == nil {
 		return
 	}
-	entry, ok := lexicon[string(w)]
+	i, ok := lexicon.Get(w)
 	if !ok {
 		return
 	}
+	entry := lexEntries[i]
 	e.lexWords++
 	for mm := entry.weak &^ entry.langs; mm != 0; mm &= mm - 1 {
 		e.score[mm.first()] += ptPair

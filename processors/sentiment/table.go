@@ -3,6 +3,8 @@ package sentiment
 import (
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/govlisten/govlisten/internal/wordtab"
 )
 
 // wordTable is a static open-addressing hash table from words to their
@@ -50,7 +52,7 @@ func newWordTable(m map[string]wordInfo) *wordTable {
 		if v.flags&isBooster != 0 {
 			e.val = v.boost
 		}
-		e.k0, e.k1 = keyWords(k)
+		e.k0, e.k1 = wordtab.KeyWords(k)
 		t.entries = append(t.entries, e)
 		t.longKeys = append(t.longKeys, k)
 	}
@@ -61,7 +63,7 @@ func newWordTable(m map[string]wordInfo) *wordTable {
 	t.shift = uint(64 - slotBits)
 	for i := range t.entries {
 		e := &t.entries[i]
-		h := hashKey(e.k0, e.k1, t.longKeys[i])
+		h := wordtab.Hash(e.k0, e.k1, len(t.longKeys[i]))
 		j := t.home(h)
 		for t.slots[j] != 0 {
 			j = (j + 1) & (len(t.slots) - 1)
@@ -71,7 +73,7 @@ func newWordTable(m map[string]wordInfo) *wordTable {
 	t.filter = make([]uint64, 1<<filterBits/64)
 	for i := range t.entries {
 		e := &t.entries[i]
-		f := hashKey(e.k0, e.k1, t.longKeys[i]) >> (64 - filterBits)
+		f := wordtab.Hash(e.k0, e.k1, len(t.longKeys[i])) >> (64 - filterBits)
 		t.filter[f/64] |= 1 << (f % 64)
 	}
 	for i, k := range t.longKeys {
@@ -101,14 +103,14 @@ func (t *wordTable) tag(h uint64) uint32 {
 
 // find returns the index in entries of w, or -1.
 func (t *wordTable) find(w string) int {
-	k0, k1 := keyWords(w)
+	k0, k1 := wordtab.KeyWords(w)
 	return t.findKey(k0, k1, w)
 }
 
-// findKey returns the index in entries of w, whose keyWords are k0 and k1,
+// findKey returns the index in entries of w, whose wordtab.KeyWords are k0 and k1,
 // or -1. The first probe, which usually decides, is inlined in the caller.
 func (t *wordTable) findKey(k0, k1 uint64, w string) int {
-	h := hashKey(k0, k1, w)
+	h := wordtab.Hash(k0, k1, len(w))
 	if f := h >> (64 - filterBits); t.filter[f/64]&(1<<(f%64)) == 0 {
 		return -1
 	}
@@ -140,31 +142,13 @@ func (t *wordTable) probe(j int, tag uint32, k0, k1 uint64, w string) int {
 	}
 }
 
-// match reports whether entry i is w, whose keyWords are k0 and k1.
+// match reports whether entry i is w, whose wordtab.KeyWords are k0 and k1.
 func (t *wordTable) match(i int, k0, k1 uint64, w string) bool {
 	e := &t.entries[i]
 	return e.k0 == k0 && e.k1 == k1 && e.n == uint32(len(w)) && (len(w) <= 16 || t.longKeys[i] == w)
 }
 
-// keyWords returns the first 16 bytes of s, little-endian and zero-padded,
-// reading them in (possibly overlapping) word loads.
-func keyWords(s string) (k0, k1 uint64) {
-	switch n := len(s); {
-	case n == 0:
-	case n < 4:
-		k0 = uint64(s[0]) | uint64(s[n>>1])<<(8*(n>>1)) | uint64(s[n-1])<<(8*(n-1))
-	case n <= 8:
-		k0 = uint64(le32(s)) | uint64(le32(s[n-4:]))<<(8*(n-4))
-	case n <= 16:
-		k0 = le64(s)
-		k1 = le64(s[n-8:]) >> (8 * (16 - n))
-	default:
-		k0, k1 = le64(s), le64(s[8:])
-	}
-	return k0, k1
-}
-
-// keyWordsPadded is keyWords(string(b[:n])) for a b that has at least 16
+// keyWordsPadded is wordtab.KeyWords(string(b[:n])) for a b that has at least 16
 // bytes: two loads and masks, no branches.
 func keyWordsPadded(b []byte, n int) (k0, k1 uint64) {
 	k0 = binary.LittleEndian.Uint64(b[:8])
@@ -172,26 +156,6 @@ func keyWordsPadded(b []byte, n int) (k0, k1 uint64) {
 	k0 &= ^uint64(0) >> (64 - 8*min(n, 8))
 	k1 &= ^uint64(0) >> (64 - 8*min(max(n-8, 0), 8))
 	return k0, k1
-}
-
-// Multiplicative hashing constants (the 64-bit golden ratio and murmur3's
-// finaliser).
-const (
-	hashK0 = 0x9e3779b97f4a7c15
-	hashK1 = 0xff51afd7ed558ccd
-	hashK2 = 0xc4ceb9fe1a85ec53
-)
-
-// hashKey hashes s, whose keyWords are k0 and k1, with two multiplications
-// that run in parallel. Bytes after the first 16 are left out: words that
-// long are rare, and the table compares them in full.
-func hashKey(k0, k1 uint64, s string) uint64 {
-	return k0*hashK1 ^ (k1^uint64(len(s)))*hashK2
-}
-
-func le32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 func le64(s string) uint64 {

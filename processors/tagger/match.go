@@ -140,7 +140,8 @@ func (t *Tagger) scan(s *scratch, text string) {
 	for i := range toks.list {
 		w := toks.word(i)
 		sigil := toks.list[i].sigil
-		if e := t.index[string(w)]; e != nil {
+		if ei, ok := t.index.Get(w); ok {
+			e := &t.entries[ei]
 			switch sigil {
 			case '@':
 				for _, l := range e.handles {
@@ -160,19 +161,25 @@ func (t *Tagger) scan(s *scratch, text string) {
 		} else if sigil == '@' {
 			continue
 		}
-		if t.minPre > 0 && len(w) >= t.minPre && t.stemHead[string(w[:t.minPre])] {
+		if t.minPre > 0 && len(w) >= t.minPre && t.hasStemHead(w[:t.minPre]) {
 			for n := t.minPre; n <= min(len(w), t.maxPre); n++ {
 				if n < len(w) && w[n]&0xC0 == 0x80 {
 					continue // not a rune boundary
 				}
-				if e := t.index[string(w[:n])]; e != nil {
-					for _, l := range e.prefixes {
+				if ei, ok := t.index.Get(w[:n]); ok {
+					for _, l := range t.entries[ei].prefixes {
 						s.occur(l, i, i)
 					}
 				}
 			}
 		}
 	}
+}
+
+// hasStemHead says whether a wildcard stem starts with head.
+func (t *Tagger) hasStemHead(head []byte) bool {
+	_, ok := t.stemHead.Get(head)
+	return ok
 }
 
 // phraseAt says whether words occur as consecutive tokens from token i.

@@ -81,8 +81,10 @@
 // New compiles all rules together. Every text operand of every rule is a
 // leaf, stored once however many rules use it, in one hash index keyed by
 // folded word (a phrase by its first word, a wildcard by its stem), so one
-// map lookup per token of a mention finds every leaf that occurs, with its
-// word positions. A rule that is a single leaf, or an OR of leaves (nearly
+// lookup per token of a mention finds every leaf that occurs, with its
+// word positions. The index is a static table (internal/wordtab), not a Go
+// map: most words of a mention are in no rule, and its filter answers
+// them from the L1 cache. A rule that is a single leaf, or an OR of leaves (nearly
 // all rules), fires straight from the index. Any other rule is evaluated
 // only when one of its required leaves occurred: leaves one of which must
 // occur for the rule to hold (for a AND b, the side with fewer leaves; for
@@ -122,6 +124,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/govlisten/govlisten/internal/wordtab"
 	"github.com/govlisten/govlisten/mention"
 	"github.com/govlisten/govlisten/processors/sentiment"
 )
@@ -178,10 +181,12 @@ type Tagger struct {
 	ndepts   int
 	rules    []rule
 	leaves   []leaf
-	index    map[string]*entry // folded word -> the leaves it can start
-	stemHead map[string]bool   // the first minPre bytes of every wildcard stem
-	minPre   int               // shortest wildcard stem, in bytes
-	maxPre   int               // longest wildcard stem, in bytes
+	byWord   map[string]int32 // folded word -> its entry, while compiling
+	entries  []entry          // the leaves each word can start
+	index    *wordtab.Table   // folded word -> its entry in entries
+	stemHead *wordtab.Table   // the first minPre bytes of every wildcard stem
+	minPre   int              // shortest wildcard stem, in bytes
+	maxPre   int              // longest wildcard stem, in bytes
 	model    *sentiment.Model
 	th       sentiment.Thresholds
 	lang     func(text, platformLang string) string
@@ -252,11 +257,10 @@ func Lint(tx *Taxonomy) []error {
 // compile builds a Tagger; it stops at the first error unless all is set.
 func compile(tx *Taxonomy, all bool) (*Tagger, []error) {
 	t := &Tagger{
-		index:    map[string]*entry{},
-		stemHead: map[string]bool{},
-		model:    model(),
-		th:       model().Thresholds(),
-		scored:   []string{"en"},
+		byWord: map[string]int32{},
+		model:  model(),
+		th:     model().Thresholds(),
+		scored: []string{"en"},
 	}
 	var errs []error
 	leafIDs := map[string]int32{}
@@ -295,11 +299,13 @@ func compile(tx *Taxonomy, all bool) (*Tagger, []error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	heads := map[string]int32{}
 	for _, l := range t.leaves {
 		if l.kind == kindPrefix {
-			t.stemHead[l.words[0][:t.minPre]] = true
+			heads[l.words[0][:t.minPre]] = 1
 		}
 	}
+	t.index, t.stemHead, t.byWord = wordtab.New(t.byWord), wordtab.New(heads), nil
 	t.rankCategories()
 	t.scratch.New = func() any { return t.newScratch() }
 	return t, nil
@@ -389,11 +395,13 @@ func (t *Tagger) assignLeaves(e *expr, leafIDs map[string]int32) {
 func (t *Tagger) indexLeaf(id int32) {
 	l := &t.leaves[id]
 	key := l.words[0]
-	e := t.index[key]
-	if e == nil {
-		e = &entry{}
-		t.index[key] = e
+	ei, ok := t.byWord[key]
+	if !ok {
+		ei = int32(len(t.entries))
+		t.entries = append(t.entries, entry{})
+		t.byWord[key] = ei
 	}
+	e := &t.entries[ei]
 	switch l.kind {
 	case kindWords:
 		e.words = append(e.words, id)
