@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 up: deps build
 	$(BIN) up
 
-## build: build bin/govlisten
+## build: build bin/govlisten (optimised with the CPU profile cmd/govlisten/default.pgo; see pgo)
 build:
 	$(GO) build -o $(BIN) ./cmd/govlisten
 
@@ -36,6 +36,12 @@ BENCH_FLAGS ?=
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	$(BIN) bench all $(BENCH_FLAGS)
+
+## pgo: refresh cmd/govlisten/default.pgo, the profile `go build` optimises the binary with, from three runs of
+## `govlisten bench process` (about 2 minutes); commit it after a change to the hot path
+.PHONY: pgo
+pgo: deps build
+	@GO=$(GO) BIN=$(BIN) scripts/pgo.sh
 
 ## fuzz: run every fuzz target in the repo for FUZZTIME each (default 30s; minimizing a new input takes at most 5s of it); a failing input is saved under the package's testdata/fuzz/ (scripts/fuzz.sh: a bare "context deadline exceeded", Go's golang/go#75804, is run once more)
 FUZZTIME ?= 30s
