@@ -17,8 +17,9 @@ var updateClassifier = flag.Bool("update-classifier", false, "rewrite publicsect
 
 // trainingSets are the labelled public-sector mentions the classifier
 // learns from: this package's domain set and the tagger's evaluation sets
-// that rules were tuned on. The tagger's fresh holdout (holdout5.jsonl) is
-// never trained on; package evaluation measures the classifier on it.
+// that rules were tuned on before the classifier was trained. The
+// tagger's later holdouts (holdout5.jsonl, holdout6.jsonl) are never
+// trained on; package evaluation measures the classifier on them.
 var trainingSets = []string{
 	"testdata/domain.jsonl",
 	"../tagger/evaluation/testdata/mentions.jsonl",

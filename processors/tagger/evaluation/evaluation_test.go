@@ -72,11 +72,19 @@ var sets = []labelledSet{
 	// 0.837); the fifth tuning (2026-11-27) read its misses, so it is a
 	// development set now: 0.960 and 0.929 measured after it.
 	{path: "testdata/holdout4.jsonl", minPositives: 8, departmentFloor: 0.94, topicFloor: 0.91, sentimentFloor: 0.87},
+	// The fifth holdout, used up in turn: written and labelled by another
+	// annotator who had not read the rules, the other sets or any tagger
+	// output, and scored once, after the fifth tuning (0.904 and 0.833,
+	// macro 0.911 and 0.830); the sixth tuning (2026-11-27) read its
+	// misses, so it is a development set now: 0.956 and 0.920 measured
+	// after it.
+	{path: "testdata/holdout5.jsonl", minPositives: 10, departmentFloor: 0.94, topicFloor: 0.90, sentimentFloor: 0.65},
 	// The fresh holdout: written and labelled by another annotator who had
 	// not read the rules, the other sets or any tagger output, and scored
-	// once, after the fifth tuning (2026-11-27): 0.904 and 0.833 (macro
-	// 0.911 and 0.830). Never tune on it.
-	{path: "testdata/holdout5.jsonl", minPositives: 10, departmentFloor: 0.88, topicFloor: 0.81, sentimentFloor: 0.65},
+	// once, after the sixth tuning (2026-11-27): 0.925 and 0.860 (macro
+	// 0.927 and 0.867). Never tune on it. Its topic floor is the target
+	// of 0.85 for unseen mentions.
+	{path: "testdata/holdout6.jsonl", minPositives: 12, departmentFloor: 0.90, topicFloor: 0.85, sentimentFloor: 0.69},
 }
 
 // minMentions is the least size of the main set.
