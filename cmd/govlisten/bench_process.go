@@ -31,6 +31,7 @@ type BenchProcessOpts struct {
 	N          int           `help:"Mentions per run." default:"500000"`
 	Rounds     int           `help:"Runs of each of baseline and process, alternating; the best of each is reported." default:"3"`
 	BatchSize  int           `help:"process.batch_size for both." default:"100000"`
+	Spread     time.Duration `help:"The mentions' creation times are spread over this span: the backlog of a processor that was stopped that long (the rollups' part of the insert grows with the hours and days a batch spans; 480h is the worst case, a bulk import of history)." default:"24h"`
 	Settle     time.Duration `help:"Pause between filling the stream and the timed run, for the servers to finish the fill." default:"3s"`
 	CPUProfile string        `help:"Write a CPU profile of each process run to FILE.ROUND, for go tool pprof." placeholder:"FILE"`
 }
@@ -74,6 +75,7 @@ type processResult struct {
 	N           int          `json:"mentions"`
 	MeanBytes   int          `json:"mean_message_bytes"`
 	BatchSize   int          `json:"batch_size"`
+	Spread      string       `json:"spread"`
 	Compression string       `json:"compression"`
 	Runs        []processRun `json:"runs"`
 	Baseline    float64      `json:"baseline_mentions_per_second"` // best of the rounds
@@ -105,17 +107,17 @@ func benchProcess(ctx context.Context, e *benchEnv, o BenchProcessOpts) (*proces
 	if err := e.clickhouse(ctx); err != nil {
 		return nil, err
 	}
-	gen := synth.New(2026)
+	gen := synth.New(2026).Spread(o.Spread)
 	msgs := make([][]byte, o.N)
 	total := 0
 	for i := range msgs {
 		msgs[i] = gen.Line()
 		total += len(msgs[i])
 	}
-	res := &processResult{N: o.N, MeanBytes: total / o.N, BatchSize: o.BatchSize, TargetPerSec: 50_000, TargetRatio: 0.6}
+	res := &processResult{N: o.N, MeanBytes: total / o.N, BatchSize: o.BatchSize, Spread: o.Spread.String(), TargetPerSec: 50_000, TargetRatio: 0.6}
 	res.Compression = sink.WireCompression(e.cfg.ClickHouse.Compression, e.dsn("govlisten"))
-	section(fmt.Sprintf("process: %s mentions of %d bytes on average from a pre-filled stream into ClickHouse, batch %d, insert compression %s, %s",
-		num(float64(o.N)), res.MeanBytes, o.BatchSize, res.Compression, rounds(o.Rounds)))
+	section(fmt.Sprintf("process: %s mentions of %d bytes on average, posted over %s, from a pre-filled stream into ClickHouse, batch %d, insert compression %s, %s",
+		num(float64(o.N)), res.MeanBytes, o.Spread, o.BatchSize, res.Compression, rounds(o.Rounds)))
 	fmt.Println("baseline: the same messages moved raw (opaque strings, same consumer, batching and acks, no decode or tag); each run a separate process timed from start to exit")
 	fmt.Printf("%-8s %5s %12s %8s %14s %14s %14s %9s\n", "run", "round", "mentions/s", "seconds", "own CPU-s", "ClickHouse", "NATS", "peak RSS")
 	for round := 1; round <= o.Rounds; round++ {

@@ -48,14 +48,26 @@ var (
 
 // Generator produces mentions. Not safe for concurrent use.
 type Generator struct {
-	r    *rand.Rand
-	base time.Time
-	n    uint64
+	r      *rand.Rand
+	base   time.Time
+	spread time.Duration
+	n      uint64
 }
+
+// DefaultSpread is how far apart New's mentions were posted: their
+// creation times are uniform over the 20 days from 1 November 2026.
+const DefaultSpread = 20 * 24 * time.Hour
 
 // New returns a Generator; the same seed yields the same sequence.
 func New(seed uint64) *Generator {
-	return &Generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), base: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	return &Generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), base: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), spread: DefaultSpread}
+}
+
+// Spread sets the span the creation times are spread over, from
+// 1 November 2026 (a second at least), and returns g.
+func (g *Generator) Spread(d time.Duration) *Generator {
+	g.spread = max(d, time.Second)
+	return g
 }
 
 // Next returns the next mention, with a unique id.
@@ -81,7 +93,7 @@ func (g *Generator) Next() *mention.Mention {
 		b.WriteString(fillers[r.IntN(len(fillers))])
 	}
 	b.WriteString(closers[r.IntN(len(closers))])
-	created := g.base.Add(time.Duration(r.Int64N(int64(20 * 24 * time.Hour)))).Truncate(time.Second)
+	created := g.base.Add(time.Duration(r.Int64N(int64(g.spread)))).Truncate(time.Second)
 	m := &mention.Mention{
 		V: mention.Version, Platform: p, ID: id, Kind: k,
 		ThreadID:     fmt.Sprintf("t%d", r.IntN(5000)),
