@@ -780,15 +780,12 @@ func reserve(col column.Interface, n int, array bool) {
 	}
 	p := unsafe.String(unsafe.SliceData(pad), n)
 	padMu.Unlock()
-	var err error
 	if array {
-		err = col.AppendRow([]string{p})
+		_ = col.AppendRow([]string{p}) // an error leaves no room, nothing else
 	} else {
-		err = col.AppendRow(p)
+		_ = col.AppendRow(p)
 	}
-	if err == nil {
-		col.Reset()
-	}
+	col.Reset() // before the first row: empties it whatever AppendRow did
 }
 
 // pad is only read: the bytes of reserve's strings.
