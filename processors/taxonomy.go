@@ -117,10 +117,8 @@ func (t *Taxonomy) read() (name string, data []byte, st stamp, err error) {
 	return t.path, data, st, nil
 }
 
-// versionName is the name part of a version: the file's base name without
-// its extension.
-// Version is the version rows tagged with taxonomy file name (path or
-// built-in name) of contents data record: Tagging.Version.
+// Version is the version that rows tagged with the taxonomy file name
+// (a path, or the built-in name) holding data record: Tagging.Version.
 func Version(name string, data []byte) string {
 	h := sha256.New()
 	h.Write(data)
@@ -128,6 +126,8 @@ func Version(name string, data []byte) string {
 	return versionName(name) + "@" + hex.EncodeToString(h.Sum(nil))[:12]
 }
 
+// versionName is the name part of a version: the file's base name without
+// its extension.
 func versionName(name string) string {
 	base := filepath.Base(strings.TrimPrefix(name, "built-in "))
 	return strings.TrimSuffix(strings.TrimSuffix(base, ".yaml"), ".yml")

@@ -711,11 +711,7 @@ func (in *Insertion) write(rows []Row) error {
 			continue
 		}
 		if strs, ok := col.([]string); ok && cols != nil {
-			n := 0
-			for _, s := range strs {
-				n += len(s)
-			}
-			reserve(cols[i], n, false)
+			reserve(cols[i], stringBytes(strs), false)
 		}
 		if err := batch.Column(i).Append(col); err != nil {
 			return fmt.Errorf("appending column %d of %d mentions: %w", i, n, err)
@@ -739,9 +735,7 @@ func (in *Insertion) write(rows []Row) error {
 		if cols != nil {
 			n := 0
 			for r := range rows {
-				for _, s := range arr(&rows[r].Tags) {
-					n += len(s)
-				}
+				n += stringBytes(arr(&rows[r].Tags))
 			}
 			reserve(cols[i], n, true)
 		}
@@ -786,6 +780,15 @@ func reserve(col column.Interface, n int, array bool) {
 		_ = col.AppendRow(p)
 	}
 	col.Reset() // before the first row: empties it whatever AppendRow did
+}
+
+// stringBytes is the total length of ss.
+func stringBytes(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	return n
 }
 
 // pad is only read: the bytes of reserve's strings.
