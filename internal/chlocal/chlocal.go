@@ -7,6 +7,7 @@
 package chlocal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -102,7 +103,6 @@ func FreePort() (int, error) { return child.FreePort() }
 
 // StartWith is Start with Options.
 func StartWith(ctx context.Context, binary, dir string, opt Options) (*Server, error) {
-	port := opt.Port
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -125,6 +125,49 @@ func StartWith(ctx context.Context, binary, dir string, opt Options) (*Server, e
 			}
 		}
 	}
+	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(usersXML), 0o640); err != nil {
+		return nil, err
+	}
+	// The ports are free when picked, not when the server binds them:
+	// another process (a parallel test, say) may take one in between. The
+	// server then exits at start, and is started again on new ports.
+	errLog := filepath.Join(dir, "error.log")
+	for attempt := 1; ; attempt++ {
+		before := fileSize(errLog)
+		s, err := start(ctx, binary, dir, opt.Port)
+		if err == nil || attempt == startAttempts || !portTaken(errLog, before) {
+			return s, err
+		}
+	}
+}
+
+// portTaken says whether the server logged, after the first before bytes
+// of its error log, that an address it was to listen on is in use.
+func portTaken(errLog string, before int64) bool {
+	data, err := os.ReadFile(errLog)
+	if err != nil || int64(len(data)) < before {
+		return false
+	}
+	return bytes.Contains(data[before:], []byte("Address already in use"))
+}
+
+// fileSize is the size of the file at path, 0 when there is none.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// startAttempts is how many times StartWith starts a server whose port
+// was taken meanwhile.
+const startAttempts = 3
+
+// start writes the config with port (0: a free one) and free HTTP and
+// interserver ports, and runs the server until it accepts connections.
+func start(ctx context.Context, binary, dir string, port int) (*Server, error) {
+	var err error
 	if port == 0 {
 		if port, err = child.FreePort(); err != nil {
 			return nil, err
@@ -142,12 +185,10 @@ func StartWith(ctx context.Context, binary, dir string, opt Options) (*Server, e
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(configXML, dir, port, httpPort, interPort)), 0o640); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(usersXML), 0o640); err != nil {
-		return nil, err
-	}
 	// A server killed with -9 leaves its pid file; a stale one blocks the
 	// next start.
 	_ = os.Remove(filepath.Join(dir, "data", "status"))
+	errLog := filepath.Join(dir, "error.log")
 	args := []string{"--config-file=" + cfgPath}
 	if filepath.Base(binary) == "clickhouse" {
 		args = append([]string{"server"}, args...)
@@ -159,7 +200,7 @@ func StartWith(ctx context.Context, binary, dir string, opt Options) (*Server, e
 		return nil, fmt.Errorf("starting %s: %w", binary, err)
 	}
 	s := &Server{proc: proc, dir: dir, TCPPort: port}
-	if err := proc.WaitReady(ctx, 60*time.Second, "clickhouse-server", s.Addr(), filepath.Join(dir, "error.log"), func() bool { return child.Dialable(s.Addr()) }); err != nil {
+	if err := proc.WaitReady(ctx, 60*time.Second, "clickhouse-server", s.Addr(), errLog, func() bool { return child.Dialable(s.Addr()) }); err != nil {
 		s.Stop()
 		return nil, err
 	}
